@@ -1,0 +1,23 @@
+"""Start ComongUS.
+
+`python app.py` serves production traffic on eventlet, on HOST:PORT (see
+comongus/config.py); `flask --app app run` serves development on threading.
+"""
+if __name__ == "__main__":
+    # Before anything else is imported, so every socket and lock is cooperative.
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import os  # noqa: E402
+
+from comongus import create_app  # noqa: E402
+from comongus.config import listen_address  # noqa: E402
+from comongus.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    host, port = listen_address(os.environ)
+    app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
+    socketio.run(app, host=host, port=port, log_output=False)

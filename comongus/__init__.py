@@ -1,0 +1,42 @@
+"""ComongUS: a small real-time chat on one port (pages, REST and Socket.IO)."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+from . import announcer, events, pages, presence, rest  # noqa: F401  (events registers handlers)
+from .config import load_config
+from .extensions import cors, socketio
+from .store import store
+from .websocket import refuse_websocket_compression
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, then `overrides` (tests use them)."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    app.config.update(load_config(os.environ, app.instance_path))
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    logging.getLogger("comongus").setLevel(app.config["LOG_LEVEL"])
+
+    store.init_app(app)
+    presence.init_app(app)
+    announcer.init_app(app)
+    cors.init_app(app, resources={r"/(messages|rooms|healthz)": {}},
+                  origins=app.config["CORS_ORIGINS"])
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        max_http_buffer_size=app.config["MAX_SOCKET_PACKET_BYTES"],
+    )
+    app.wsgi_app = refuse_websocket_compression(app.wsgi_app)
+
+    app.register_blueprint(rest.bp)
+    app.register_blueprint(pages.bp)
+    return app

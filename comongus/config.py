@@ -1,0 +1,93 @@
+"""Settings read from the environment, with defaults that work on a laptop.
+
+Every setting is an environment variable of the same name; `load_config()` turns
+them into the dict that `create_app()` loads into `app.config`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_PORT = 5000
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    value = env.get(key, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{key} must be a whole number, not {value!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    value = env.get(key, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
+
+
+def _origins(value: str) -> str | list[str]:
+    """`*` stays a wildcard; anything else is a comma-separated list of origins."""
+    origins = [origin.strip() for origin in value.split(",") if origin.strip()]
+    return "*" if not origins or "*" in origins else origins
+
+
+def database_url(env: Mapping[str, str], instance_path: str) -> str:
+    """The SQLAlchemy URL: `DATABASE_URL`, or a SQLite file under `instance/`.
+
+    Platforms hand out `postgres://` URLs, which SQLAlchemy no longer accepts; both
+    spellings are pinned to psycopg2, the driver that cooperates with eventlet.
+    """
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "comongus.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def listen_address(env: Mapping[str, str]) -> tuple[str, int]:
+    """`(HOST, PORT)`: loopback on a laptop, every interface when a platform sets `PORT`."""
+    port = _int(env, "PORT", DEFAULT_PORT)
+    default_host = "0.0.0.0" if env.get("PORT", "").strip() else "127.0.0.1"
+    return env.get("HOST", "").strip() or default_host, port
+
+
+def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Every setting of the app, from `env` (normally `os.environ`)."""
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "DATABASE_URL": database_url(env, instance_path),
+        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        "CORS_ORIGINS": _origins(env.get("CORS_ORIGINS", "*")),
+        # Input limits, in characters (code points).
+        "MAX_NAME_LENGTH": _int(env, "MAX_NAME_LENGTH", 32),
+        "MAX_ROOM_LENGTH": _int(env, "MAX_ROOM_LENGTH", 64),
+        "MAX_TEXT_LENGTH": _int(env, "MAX_TEXT_LENGTH", 2000),
+        # Request bodies and Socket.IO packets, in bytes.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 64 * 1024),
+        "MAX_SOCKET_PACKET_BYTES": _int(env, "MAX_SOCKET_PACKET_BYTES", 64 * 1024),
+        # Per-connection token bucket for sendMessage: a burst, then a steady rate.
+        "SEND_BURST": _int(env, "SEND_BURST", 20),
+        "SEND_RATE_PER_SECOND": _float(env, "SEND_RATE_PER_SECOND", 5.0),
+        # How much history a join carries, and how much a `since` replay may carry.
+        "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
+        "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
+        # How often, at most, one room's member list is broadcast (seconds).
+        "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
+        # Pages: the introduction shown on /intro, and who may frame /embed.
+        "INTRO_FILE": env.get("INTRO_FILE", "").strip() or None,
+        "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
+        # None lets Flask-SocketIO choose: eventlet under `python app.py`,
+        # threading under `flask run`. Tests set "threading".
+        "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "").strip() or None,
+    }

@@ -1,0 +1,160 @@
+"""The Socket.IO events (contract v1, default namespace).
+
+In, from a client:
+    join {name, room, since?, token?}   ack(null, {user, users, history}) | ack(reason)
+    sendMessage text | {text, clientId?} ack(null, message) | ack(reason)
+    typing true|false                    no ack
+    leave                                ack(null)
+Out, to clients:
+    message {id, seq, user, text, room, date}   chat messages and admin notices
+    roomData {room, users: [{name}]}            when a room's members change
+    typing {user, typing}                       to the others in the room
+
+Handlers validate, call presence and the store, then emit. Room-wide presence
+notices go through the announcer, never straight from a handler.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import emit, join_room, leave_room, rooms
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import announcer, presence
+from .announcer import room_data
+from .chat import StorageUnavailable, admin_notice, room_lock, send_message, socket_message
+from .extensions import socketio
+from .ratelimit import TokenBucket
+from .store import store
+from .validation import (InvalidInput, clean_client_id, clean_count, clean_name, clean_room,
+                         clean_text, clean_token)
+
+# One send budget per connection (socket id) of this process.
+_send_buckets: dict[str, TokenBucket] = {}
+
+NOT_JOINED = "Join a room first."
+
+
+def _fields(payload: Any, allowed: set[str]) -> dict:
+    if not isinstance(payload, dict):
+        raise InvalidInput("Send an object with " + ", ".join(sorted(allowed)) + ".")
+    unknown = set(payload) - allowed
+    if unknown:
+        raise InvalidInput("Unknown field: " + ", ".join(sorted(map(str, unknown))) + ".")
+    return payload
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Any client may connect; it gets a send budget and must join to chat."""
+    config = current_app.config
+    _send_buckets[request.sid] = TokenBucket(config["SEND_BURST"], config["SEND_RATE_PER_SECOND"])
+
+
+@socketio.on("join")
+def on_join(payload=None):
+    """A client takes a name in a room (or moves there); acks with members and history.
+
+    The joiner gets the welcome; the others get "has joined" and the new list
+    from the announcer, unless the name was already online through another tab.
+    """
+    try:
+        fields = _fields(payload, {"name", "room", "since", "token"})
+        name = clean_name(fields.get("name"))
+        room = clean_room(fields.get("room"))
+        since = clean_count(fields.get("since"), "since")
+        token = clean_token(fields.get("token"))
+        joined = presence.current().join(request.sid, room, name, token)
+    except (InvalidInput, presence.NameTaken) as error:
+        return str(error)
+
+    sid, seat = request.sid, joined.seat
+    if joined.went_offline is not None:
+        announcer.current().left(joined.went_offline.room, joined.went_offline.name)
+    for old_room in rooms():
+        if old_room not in (sid, room):
+            leave_room(old_room)
+    emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."))
+    try:
+        with room_lock(room):  # no message slips between the history and the live stream
+            join_room(room)
+            history = _history(room, since)
+    except SQLAlchemyError:
+        current_app.logger.exception("join: history unavailable in room %r", room)
+        leave_room(room)
+        presence.current().leave(sid)
+        return "The chat history is unavailable right now; try again."
+    if joined.came_online:
+        announcer.current().joined(room, seat.name, sid)
+        current_app.logger.info("join room=%r name=%r sid=%s", room, seat.name, sid)
+    else:
+        emit("roomData", room_data(room))
+    return None, {"user": {"name": seat.name, "room": room},
+                  "users": room_data(room)["users"],
+                  "history": [socket_message(message) for message in history]}
+
+
+def _history(room: str, since: int | None) -> list:
+    config = current_app.config
+    if since is None:
+        return store.latest_messages(room, limit=config["JOIN_HISTORY_LIMIT"])
+    return store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"])
+
+
+@socketio.on("sendMessage")
+def on_send_message(payload=None):
+    """A joined client says something; the whole room, sender included, gets `message`."""
+    seat = presence.current().seat_of(request.sid)
+    if seat is None:
+        return NOT_JOINED
+    try:
+        if isinstance(payload, str):
+            payload = {"text": payload}
+        fields = _fields(payload, {"text", "clientId"})
+        text = clean_text(fields.get("text"))
+        client_id = clean_client_id(fields.get("clientId"))
+    except InvalidInput as error:
+        return str(error)
+    bucket = _send_buckets.get(request.sid)
+    if bucket is not None and not bucket.take():
+        return "You are sending too fast; wait a moment."
+    try:
+        message = send_message(seat.room, seat.name, text, client_id)
+    except StorageUnavailable as error:
+        return str(error)
+    return None, socket_message(message)
+
+
+@socketio.on("typing")
+def on_typing(is_typing=None):
+    """A joined client starts or stops typing; the others in its room are told."""
+    seat = presence.current().seat_of(request.sid)
+    if seat is None or not isinstance(is_typing, bool):
+        return
+    emit("typing", {"user": seat.name, "typing": is_typing}, to=seat.room,
+         include_self=False)
+
+
+@socketio.on("leave")
+def on_leave(payload=None):
+    """A client leaves its room but stays connected."""
+    _unseat(request.sid)
+    return (None,)
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """A connection ended, for any reason: it leaves its room."""
+    _send_buckets.pop(request.sid, None)
+    _unseat(request.sid)
+
+
+def _unseat(sid: str) -> None:
+    seat = presence.current().seat_of(sid)
+    gone = presence.current().leave(sid)
+    if seat is not None:
+        leave_room(seat.room)
+    if gone is not None:
+        announcer.current().left(gone.room, gone.name)
+        current_app.logger.info("leave room=%r name=%r sid=%s", gone.room, gone.name, sid)

@@ -1,0 +1,41 @@
+"""The tables: stored messages, and each room's `seq` counter."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Room(Base):
+    """A room's message counter: locking this row is what makes `seq` gap-free."""
+
+    __tablename__ = "rooms"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class Message(Base):
+    """One stored chat message; `seq` is its place in its room."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("room", "seq", name="uq_messages_room_seq"),
+        # A resend with the same clientId from the same user in the same room is one message.
+        UniqueConstraint("room", "username", "client_id", name="uq_messages_client_id"),
+        Index("ix_messages_room_id", "room", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    room: Mapped[str] = mapped_column(String(255), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    username: Mapped[str] = mapped_column(String(255), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -1,0 +1,133 @@
+"""The HTML pages (see the contract's "Pages" table) and the headers they carry.
+
+The pages are Jinja templates plus a small vanilla-JS client under `static/js/`
+(docs/web-client.md). Values reach the JS only through `|tojson` in a
+`<script type="application/json">` block, because the CSP forbids inline scripts.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import markdown
+from flask import (Blueprint, Response, current_app, redirect, render_template,
+                   request, url_for)
+from markupsafe import Markup
+
+bp = Blueprint("pages", __name__)
+
+INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
+DEFAULT_INTRO_ROOM = "intro"
+
+
+@bp.get("/")
+def home():
+    """Home: the chatterbox board of every room, and the glowing link into the chat."""
+    return render_template("home.html", page=_page_settings("home"))
+
+
+@bp.get("/rtcjoin")
+def rtcjoin():
+    """The join form: room and nickname (a failed join comes back here with its error)."""
+    return render_template("rtcjoin.html", page=_page_settings("rtcjoin"),
+                           name=request.args.get("name", ""),
+                           room=request.args.get("room", ""))
+
+
+@bp.get("/chat")
+def chat():
+    """The chat room for `?name=&room=`; without both, the join form asks for them."""
+    name = request.args.get("name", "").strip()
+    room = request.args.get("room", "").strip()
+    if not name or not room:
+        return redirect(url_for("pages.rtcjoin", name=name, room=room))
+    return render_template("chat.html", page=_page_settings("chat", name=name, room=room))
+
+
+@bp.get("/intro")
+def intro():
+    """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
+    room = _intro_room()
+    embed_url = url_for("pages.embed", room=room, _external=True)
+    return render_template("intro.html", page=_page_settings("intro", room=room),
+                           intro_html=_intro_html(), embed_url=embed_url)
+
+
+@bp.get("/embed")
+def embed():
+    """The chat alone, for an `<iframe>` on another site (`EMBED_ORIGINS` may frame it)."""
+    room = request.args.get("room", "").strip()
+    return render_template("embed.html", page=_page_settings("embed", room=room))
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """CSP without 'unsafe-inline', nosniff, and framing refused except on /embed."""
+    if request.endpoint == "pages.embed":
+        ancestors = _embed_ancestors()
+    else:
+        ancestors = "'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+    # Socket.IO upgrades to a WebSocket on this same host; 'self' does not cover
+    # ws:/wss: in every browser, so they are named explicitly.
+    host = request.host
+    response.headers["Content-Security-Policy"] = "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        f"connect-src 'self' ws://{host} wss://{host}",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {ancestors}",
+    ])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _page_settings(page: str, name: str = "", room: str = "") -> dict:
+    """What the page's JS needs to know, handed over as JSON."""
+    config = current_app.config
+    return {
+        "page": page,
+        "name": name,
+        "room": room,
+        "maxName": config.get("MAX_NAME_LENGTH", 32),
+        "maxRoom": config.get("MAX_ROOM_LENGTH", 64),
+        "maxText": config.get("MAX_TEXT_LENGTH", 2000),
+    }
+
+
+def _intro_room() -> str:
+    return (current_app.config.get("INTRO_ROOM") or DEFAULT_INTRO_ROOM).strip()
+
+
+def _embed_ancestors() -> str:
+    """`EMBED_ORIGINS` ("*" or origins separated by spaces or commas) as CSP sources."""
+    value = current_app.config.get("EMBED_ORIGINS") or "*"
+    origins = [origin for origin in re.split(r"[\s,]+", value) if origin]
+    if not origins or "*" in origins:
+        return "*"
+    return " ".join(origins)
+
+
+def _intro_html() -> Markup:
+    """The owner's introduction: `INTRO_FILE` (Markdown, or HTML when it ends in .html).
+
+    It is the owner's own content, so its HTML is trusted; the page's CSP still
+    keeps any scripts and inline styles in it from running.
+    """
+    path = current_app.config.get("INTRO_FILE") or INTRO_SAMPLE
+    try:
+        with open(path, encoding="utf-8") as intro_file:
+            text = intro_file.read()
+    except OSError as error:
+        current_app.logger.error("INTRO_FILE cannot be read, showing the sample: %s", error)
+        path = INTRO_SAMPLE
+        with open(path, encoding="utf-8") as intro_file:
+            text = intro_file.read()
+    if path.lower().endswith((".html", ".htm")):
+        return Markup(text)
+    return Markup(markdown.markdown(text, extensions=["extra", "sane_lists"]))

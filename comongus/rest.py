@@ -1,0 +1,113 @@
+"""The REST API: the message board, the occupied rooms, and a health check.
+
+Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes nothing.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from . import presence
+from .chat import StorageUnavailable, rest_message, send_message
+from .store import store
+from .validation import InvalidInput, clean_client_id, clean_name, clean_room, clean_text
+
+bp = Blueprint("messages", __name__)
+
+REST_PATHS = ("/messages", "/rooms", "/healthz")
+MAX_PAGE = 1000
+QUERY_FIELDS = {"roomname", "after", "before", "limit"}
+BODY_FIELDS = {"username", "text", "roomname", "clientId"}
+
+
+def _error(status: int, message: str):
+    return jsonify(error=message), status
+
+
+@bp.errorhandler(InvalidInput)
+def invalid_input(error: InvalidInput):
+    return _error(400, str(error))
+
+
+@bp.errorhandler(StorageUnavailable)
+def storage_unavailable(error: StorageUnavailable):
+    return _error(503, str(error))
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """REST paths answer errors (404, 405, 413, ...) in JSON; pages keep HTML."""
+    if request.path.rstrip("/") in REST_PATHS:
+        return _error(error.code or 500, error.description or error.name)
+    return error
+
+
+def _query_count(name: str, low: int, high: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
+        raise InvalidInput(f"{name} must be a whole number {bounds}.")
+    return int(raw)
+
+
+@bp.get("/messages")
+def list_messages():
+    """Stored messages, oldest first: the latest `limit`, or the first `limit` after `after`."""
+    unknown = set(request.args) - QUERY_FIELDS
+    if unknown:
+        raise InvalidInput("Unknown query parameter: " + ", ".join(sorted(unknown))
+                           + ". Use roomname, after, before or limit.")
+    room = clean_room(request.args["roomname"], "roomname") if "roomname" in request.args else None
+    after = _query_count("after", 0)
+    before = _query_count("before", 0)
+    limit = _query_count("limit", 1, MAX_PAGE) or 100
+    try:
+        if after is not None:
+            messages = store.messages_after(after, room, limit, before)
+        else:
+            messages = store.latest_messages(room, limit, before)
+    except SQLAlchemyError as error:
+        raise StorageUnavailable("The messages cannot be read right now; try again.") from error
+    return jsonify(results=[rest_message(message) for message in messages])
+
+
+@bp.post("/messages")
+def post_message():
+    """Store a message and deliver it live to the sockets in `roomname`."""
+    if not request.is_json:
+        raise InvalidInput("Send a JSON object with Content-Type: application/json.")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object: {username, text, roomname}.")
+    unknown = set(body) - BODY_FIELDS
+    if unknown:
+        raise InvalidInput("Unknown field: " + ", ".join(sorted(unknown)) + ".")
+    message = send_message(room=clean_room(body.get("roomname"), "roomname"),
+                           username=clean_name(body.get("username"), "username"),
+                           text=clean_text(body.get("text")),
+                           client_id=clean_client_id(body.get("clientId")))
+    return jsonify(rest_message(message)), 201
+
+
+@bp.get("/rooms")
+def list_rooms():
+    """The rooms that have people in them now, with their names."""
+    rooms = presence.current().occupied_rooms()
+    return jsonify(results=[{"roomname": room, "users": [{"name": name} for name in names]}
+                            for room, names in sorted(rooms.items())])
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 while the server can serve: it answers and its database answers."""
+    try:
+        store.ping()
+    except SQLAlchemyError:
+        return _error(503, "The database is not answering.")
+    return jsonify(status="ok")

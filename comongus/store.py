@@ -1,0 +1,147 @@
+"""Where messages are kept: SQLAlchemy over a SQLite file or PostgreSQL.
+
+The store knows nothing of sockets. Its promise: `save_message` returns only after
+the message is committed, and a room's `seq` runs 1, 2, 3, ... in commit order.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import Base, Message, Room
+
+log = logging.getLogger(__name__)
+
+SAVE_ATTEMPTS = 3
+
+
+class Store:
+    """Binds an engine to each app; the engine itself lives in `app.extensions`."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        Base.metadata.create_all(engine)
+        app.extensions["comongus.store"] = engine
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["comongus.store"]
+
+    def save_message(self, room: str, username: str, text: str,
+                     client_id: str | None = None) -> tuple[Message, bool]:
+        """Store a message; returns `(message, created)`.
+
+        With a `client_id` already stored for this user in this room, nothing new is
+        stored and the first message comes back with `created=False`.
+        """
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                return self._save_once(room, username, text, client_id)
+            except IntegrityError:
+                # Two writers raced: both created a room's first counter row, or
+                # both stored one client_id. The retry sees the winner's row.
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                log.info("retrying a message store after a write race in room %r", room)
+        raise AssertionError("unreachable")
+
+    def _save_once(self, room: str, username: str, text: str,
+                   client_id: str | None) -> tuple[Message, bool]:
+        with Session(self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+                     expire_on_commit=False) as session, session.begin():
+            if client_id is not None:
+                earlier = session.scalar(select(Message).where(
+                    Message.room == room, Message.username == username,
+                    Message.client_id == client_id))
+                if earlier is not None:
+                    return earlier, False
+            message = Message(room=room, seq=_next_seq(session, room), username=username,
+                              text=text, client_id=client_id,
+                              created_at=datetime.now(UTC).replace(tzinfo=None))
+            session.add(message)
+        return message, True
+
+    def latest_messages(self, room: str | None = None, limit: int = 100,
+                        before_id: int | None = None) -> list[Message]:
+        """The newest `limit` messages (of `room`, older than `before_id`), oldest first."""
+        query = _filtered(select(Message), room, before_id=before_id)
+        rows = self._all(query.order_by(Message.id.desc()).limit(limit))
+        return rows[::-1]
+
+    def messages_after(self, after_id: int, room: str | None = None, limit: int = 100,
+                       before_id: int | None = None) -> list[Message]:
+        """The first `limit` messages with an id above `after_id`, oldest first."""
+        query = _filtered(select(Message), room, before_id=before_id)
+        return self._all(query.where(Message.id > after_id).order_by(Message.id).limit(limit))
+
+    def room_messages_since(self, room: str, seq: int, limit: int) -> list[Message]:
+        """The first `limit` messages of `room` with a `seq` above `seq`: a client's catch-up."""
+        query = select(Message).where(Message.room == room, Message.seq > seq)
+        return self._all(query.order_by(Message.seq).limit(limit))
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def _all(self, query) -> list[Message]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))
+
+
+def _filtered(query, room: str | None, before_id: int | None):
+    if room is not None:
+        query = query.where(Message.room == room)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    return query
+
+
+def _next_seq(session: Session, room: str) -> int:
+    """Take the room's next `seq`, holding its counter row until the commit.
+
+    On PostgreSQL the row lock makes a second writer in the room wait for the first
+    one's commit, so `seq` order is commit order; on SQLite BEGIN IMMEDIATE does the
+    same for the whole file.
+    """
+    counter = session.scalar(select(Room).where(Room.name == room).with_for_update())
+    if counter is None:
+        counter = Room(name=room, last_seq=0)
+        session.add(counter)
+    counter.last_seq += 1
+    session.flush()
+    return counter.last_seq
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and write-locking BEGINs."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # transactions begin in _begin below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (not of the OS).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # A writer takes the write lock at BEGIN, so it never fails half-way
+        # with "database is locked" after it has read.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+store = Store()
