@@ -40,18 +40,9 @@ def _origins(value: str) -> str | list[str]:
 
 
 def database_url(env: Mapping[str, str], instance_path: str) -> str:
-    """The SQLAlchemy URL: `DATABASE_URL`, or a SQLite file under `instance/`.
-
-    Platforms hand out `postgres://` URLs, which SQLAlchemy no longer accepts; both
-    spellings are pinned to psycopg2, the driver that cooperates with eventlet.
-    """
+    """`DATABASE_URL`, or a SQLite file under `instance/`."""
     url = env.get("DATABASE_URL", "").strip()
-    if not url:
-        return "sqlite:///" + os.path.join(instance_path, "comongus.sqlite3")
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
-    return url
+    return url or "sqlite:///" + os.path.join(instance_path, "comongus.sqlite3")
 
 
 def listen_address(env: Mapping[str, str]) -> tuple[str, int]:

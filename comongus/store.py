@@ -118,8 +118,21 @@ def _next_seq(session: Session, room: str) -> int:
     return counter.last_seq
 
 
+def with_driver(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver that runs under eventlet.
+
+    Platforms hand out `postgres://`, which SQLAlchemy no longer accepts, and
+    SQLAlchemy 2.1 picks psycopg 3 for a bare `postgresql://`.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and write-locking BEGINs."""
+    url = with_driver(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 10})

@@ -25,6 +25,8 @@ def _has_invisible_characters(value: str) -> bool:
 
 
 def _label(value: Any, field: str, limit_key: str) -> str:
+    if value is None:
+        raise InvalidInput(f"{field} is required.")
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string.")
     value = unicodedata.normalize("NFC", value.strip())
@@ -58,6 +60,8 @@ def name_key(name: str) -> str:
 
 def clean_text(value: Any, field: str = "text") -> str:
     """Message text: kept exactly as sent, but not blank, not too long, no NUL."""
+    if value is None:
+        raise InvalidInput(f"{field} is required.")
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string.")
     if not value.strip():

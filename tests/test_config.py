@@ -1,0 +1,44 @@
+"""Settings from the environment: defaults that work on a laptop, platform conventions."""
+import pytest
+
+from comongus.config import listen_address, load_config
+from comongus.store import with_driver
+
+
+def test_defaults_need_nothing_installed(tmp_path):
+    config = load_config({}, str(tmp_path))
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path}/comongus.sqlite3"
+    assert config["REDIS_URL"] is None
+    assert config["CORS_ORIGINS"] == "*"
+    assert len(config["SECRET_KEY"]) >= 32
+    assert load_config({}, str(tmp_path))["SECRET_KEY"] != config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("env, address", [
+    ({}, ("127.0.0.1", 5000)),
+    ({"PORT": "8080"}, ("0.0.0.0", 8080)),
+    ({"PORT": "8080", "HOST": "127.0.0.1"}, ("127.0.0.1", 8080)),
+    ({"HOST": "::1"}, ("::1", 5000)),
+])
+def test_listen_address_follows_platform_convention(env, address):
+    assert listen_address(env) == address
+
+
+def test_cors_origins_are_a_comma_separated_list(tmp_path):
+    config = load_config({"CORS_ORIGINS": "https://a.example, https://b.example"}, str(tmp_path))
+    assert config["CORS_ORIGINS"] == ["https://a.example", "https://b.example"]
+
+
+def test_bad_number_says_which_setting(tmp_path):
+    with pytest.raises(ValueError, match="MAX_TEXT_LENGTH"):
+        load_config({"MAX_TEXT_LENGTH": "lots"}, str(tmp_path))
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgres://u@h/db", "postgresql+psycopg2://u@h/db"),
+    ("postgresql://u@h/db", "postgresql+psycopg2://u@h/db"),
+    ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_postgres_urls_use_psycopg2(url, expected):
+    assert with_driver(url) == expected

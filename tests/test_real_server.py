@@ -1,0 +1,210 @@
+"""The real thing: `python app.py` (eventlet) and `flask run` on a free port, driven by the
+real python-socketio client over WebSocket and over long-polling."""
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import threading
+
+import pytest
+import requests
+import socketio
+import websocket
+
+from tests.helpers import ROOT, ServerProcess, postgres_schema_url, start_server, wait_for
+
+
+class ChatClient:
+    """A python-socketio client that records the events it receives."""
+
+    def __init__(self, url, transports=("websocket", "polling")):
+        self.sio = socketio.Client(reconnection=False)
+        self.received = []
+        self.sio.on("message", lambda m: self.received.append(("message", m)))
+        self.sio.on("roomData", lambda d: self.received.append(("roomData", d)))
+        self.sio.connect(url, transports=list(transports), wait_timeout=10)
+
+    def call(self, event, data=None):
+        return self.sio.call(event, data, timeout=10)
+
+    def texts(self):
+        return [m["text"] for event, m in list(self.received) if event == "message"]
+
+    def chat_messages(self):
+        return [m for event, m in list(self.received) if event == "message" and m["seq"]]
+
+    def wait_for_text(self, text):
+        wait_for(lambda: text in self.texts(), timeout=10, message=repr(text))
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@pytest.fixture
+def clients():
+    opened = []
+
+    def open_client(url, transports=("websocket", "polling")):
+        opened.append(ChatClient(url, transports))
+        return opened[-1]
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_two_people_chat_over_each_transport(live_server, clients, transport):
+    alice = clients(live_server.url, [transport])
+    bob = clients(live_server.url, [transport])
+    assert alice.sio.transport() == transport
+    assert alice.call("join", {"name": "Alice", "room": "lobby"})[0] is None
+    assert bob.call("join", {"name": "Bob", "room": "lobby"})[0] is None
+    alice.wait_for_text("Bob has joined!")
+    error, message = bob.call("sendMessage", "hi Alice")
+    assert error is None and message["user"] == "Bob"
+    alice.wait_for_text("hi Alice")
+    bob.close()
+    alice.wait_for_text("Bob has left.")
+    wait_for(lambda: alice.received[-1] == ("roomData", {"room": "lobby",
+                                                         "users": [{"name": "Alice"}]}))
+    stored = requests.get(live_server.url + "/messages").json()["results"]
+    assert [(m["username"], m["text"]) for m in stored] == [("Bob", "hi Alice")]
+
+
+def test_one_senders_burst_keeps_its_order(live_server, clients):
+    sender = clients(live_server.url, ["websocket"])
+    reader = clients(live_server.url, ["polling"])
+    sender.call("join", {"name": "Sender", "room": "lobby"})
+    reader.call("join", {"name": "Reader", "room": "lobby"})
+    acks = []
+    for i in range(15):  # fired without waiting for acks
+        sender.sio.emit("sendMessage", f"m{i}", callback=lambda *args: acks.append(args))
+    wait_for(lambda: len(acks) == 15, timeout=10, message="15 acks")
+    by_text = {ack[1]["text"]: ack[1]["seq"] for ack in acks}
+    assert [by_text[f"m{i}"] for i in range(15)] == list(range(1, 16))
+    wait_for(lambda: len(reader.chat_messages()) == 15, timeout=10, message="15 deliveries")
+    assert [m["text"] for m in reader.chat_messages()] == [f"m{i}" for i in range(15)]
+
+
+def test_rejoin_with_since_gets_exactly_what_was_missed(live_server, clients):
+    alice = clients(live_server.url)
+    bob = clients(live_server.url)
+    alice.call("join", {"name": "Alice", "room": "lobby", "token": "alice-token"})
+    bob.call("join", {"name": "Bob", "room": "lobby"})
+    for i in range(3):
+        bob.call("sendMessage", f"seen {i}")
+    wait_for(lambda: len(alice.chat_messages()) == 3)
+    last_seen = alice.chat_messages()[-1]["seq"]
+    alice.close()
+    for i in range(4):
+        bob.call("sendMessage", f"missed {i}")
+    back = clients(live_server.url)
+    error, joined = back.call("join", {"name": "Alice", "room": "lobby", "since": last_seen,
+                                       "token": "alice-token"})
+    assert error is None
+    assert [m["text"] for m in joined["history"]] == [f"missed {i}" for i in range(4)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_env(request, tmp_path):
+    """Server settings on a SQLite file and on the local PostgreSQL; no send limit in the way."""
+    env = {"SEND_BURST": "10000"}
+    if request.param == "sqlite":
+        yield env
+        return
+    url, drop = postgres_schema_url()
+    yield {**env, "DATABASE_URL": url}
+    drop()
+
+
+def test_history_survives_restart(tmp_path, clients, server_env):
+    server = start_server(tmp_path, server_env)
+    try:
+        alice = clients(server.url)
+        alice.call("join", {"name": "Alice", "room": "lobby"})
+        for text in ("one", "two"):
+            alice.call("sendMessage", text)
+        alice.close()
+        server.restart()
+        bob = clients(server.url)
+        error, joined = bob.call("join", {"name": "Bob", "room": "lobby"})
+        assert [m["text"] for m in joined["history"]] == ["one", "two"]
+        assert bob.call("sendMessage", "three")[1]["seq"] == 3
+    finally:
+        server.stop()
+
+
+def test_every_acked_message_survives_sigkill_exactly_once(tmp_path, clients, server_env):
+    server = start_server(tmp_path, server_env)
+    alice = clients(server.url, ["websocket"])
+    alice.call("join", {"name": "Alice", "room": "lobby"})
+    acked, enough = [], threading.Event()
+
+    def on_ack(error=None, message=None):
+        if error is None:
+            acked.append(message)
+        if len(acked) >= 40:
+            enough.set()
+
+    for i in range(200):
+        alice.sio.emit("sendMessage", {"text": f"m{i}", "clientId": f"c{i}"}, callback=on_ack)
+    assert enough.wait(20), "the server acked fewer than 40 messages"
+    server.kill()
+    acked_now = list(acked)
+    alice.close()
+    server.start()
+    try:
+        stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
+        stored_ids = [m["id"] for m in stored]
+        assert len(stored_ids) == len(set(stored_ids))
+        assert {m["id"] for m in acked_now} <= set(stored_ids)
+        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+        assert len({m["text"] for m in stored}) == len(stored)
+    finally:
+        server.stop()
+
+
+def test_websocket_compression_offer_is_refused(live_server):
+    """Browsers offer permessage-deflate; accepting it starves a full room's heartbeats."""
+    ws = websocket.create_connection(
+        live_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+        header=["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"],
+        timeout=5)
+    try:
+        assert ws.getstatus() == 101
+        assert "sec-websocket-extensions" not in {k.lower() for k in ws.getheaders()}
+        assert ws.recv().startswith("0{")  # the Engine.IO open packet, uncompressed
+    finally:
+        ws.close()
+
+
+def test_flask_run_serves_chat_for_development(tmp_path, clients):
+    server = ServerProcess(tmp_path, command=[
+        sys.executable, "-m", "flask", "--app", "app", "run", "--port", "{port}"]).start()
+    try:
+        alice = clients(server.url, ["websocket"])
+        bob = clients(server.url, ["polling"])
+        alice.call("join", {"name": "Alice", "room": "dev"})
+        bob.call("join", {"name": "Bob", "room": "dev"})
+        alice.call("sendMessage", "works in development")
+        bob.wait_for_text("works in development")
+        assert alice.sio.transport() == "websocket"
+    finally:
+        server.stop()
+
+
+def test_procfile_web_process_listens_on_platform_port(tmp_path):
+    """A platform sets PORT and nothing else: the server listens on every interface."""
+    line = (ROOT / "Procfile").read_text().strip()
+    assert line.startswith("web: ")
+    command = [sys.executable if part == "python" else part
+               for part in shlex.split(line[len("web: "):])]
+    server = ServerProcess(tmp_path, env={"HOST": ""}, command=command).start()
+    try:
+        assert requests.get(server.url + "/healthz").status_code == 200
+        assert re.search(r"http://0\.0\.0\.0:\d+ \(eventlet\)", server.log())
+    finally:
+        server.stop()

@@ -1,0 +1,164 @@
+"""The contract's REST API, through Flask's test client, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+
+def post(client, **body):
+    return client.post("/messages", json=body)
+
+
+def texts(response):
+    return [message["text"] for message in response.json["results"]]
+
+
+def test_board_starts_empty(client):
+    response = client.get("/messages")
+    assert response.status_code == 200 and response.json == {"results": []}
+    assert response.content_type == "application/json"
+
+
+def test_post_stores_and_returns_the_message(client):
+    response = post(client, username="Alice", text="hi there", roomname="lobby")
+    assert response.status_code == 201
+    message = response.json
+    assert set(message) == {"id", "seq", "username", "text", "roomname", "date"}
+    assert (message["username"], message["text"], message["roomname"], message["seq"]) == (
+        "Alice", "hi there", "lobby", 1)
+    assert message["date"].endswith("Z") and "T" in message["date"]
+    assert client.get("/messages").json["results"] == [message]
+
+
+def test_ids_grow_globally_and_seq_counts_per_room(client):
+    made = [post(client, username="A", text=f"t{i}", roomname=room).json
+            for i, room in enumerate(["lobby", "kitchen", "lobby", "lobby", "kitchen"])]
+    assert [m["id"] for m in made] == sorted(m["id"] for m in made)
+    assert [(m["roomname"], m["seq"]) for m in made] == [
+        ("lobby", 1), ("kitchen", 1), ("lobby", 2), ("lobby", 3), ("kitchen", 2)]
+
+
+def test_text_round_trips_exactly(client):
+    text = "  <script>alert(1)</script> 안녕하세요 👋\n\ttabs & \"quotes\"  "
+    assert post(client, username="Alice", text=text, roomname="lobby").json["text"] == text
+    assert texts(client.get("/messages")) == [text]
+
+
+def test_paging_latest_after_before_and_room_filter(client):
+    ids = [post(client, username="A", text=f"m{i}", roomname="lobby" if i % 2 else "kitchen")
+           .json["id"] for i in range(1, 11)]
+    assert texts(client.get("/messages?limit=3")) == ["m8", "m9", "m10"]
+    assert texts(client.get(f"/messages?after={ids[2]}&limit=3")) == ["m4", "m5", "m6"]
+    assert texts(client.get(f"/messages?before={ids[5]}&limit=2")) == ["m4", "m5"]
+    assert texts(client.get(f"/messages?after={ids[1]}&before={ids[5]}")) == ["m3", "m4", "m5"]
+    assert texts(client.get("/messages?roomname=lobby")) == ["m1", "m3", "m5", "m7", "m9"]
+    assert texts(client.get("/messages?roomname=lobby&limit=2")) == ["m7", "m9"]
+    assert texts(client.get("/messages?roomname=nowhere")) == []
+
+
+def test_default_page_is_latest_hundred(client, save):
+    save("lobby", "A", *[f"m{i}" for i in range(1, 106)])
+    page = texts(client.get("/messages"))
+    assert len(page) == 100 and page[0] == "m6" and page[-1] == "m105"
+
+
+def test_resend_with_same_client_id_is_stored_once(client):
+    first = client.post("/messages", json={"username": "A", "text": "x", "roomname": "r",
+                                           "clientId": "abc"})
+    again = client.post("/messages", json={"username": "A", "text": "x", "roomname": "r",
+                                           "clientId": "abc"})
+    assert first.status_code == again.status_code == 201
+    assert first.json == again.json
+    assert len(client.get("/messages").json["results"]) == 1
+
+
+GOOD = {"username": "Alice", "text": "hello", "roomname": "lobby"}
+
+
+@pytest.mark.parametrize("body, complaint", [
+    ({"username": "Alice", "text": "hello"}, "roomname is required"),
+    ({"text": "hello", "roomname": "lobby"}, "username is required"),
+    ({"username": "Alice", "roomname": "lobby"}, "text is required"),
+    ({**GOOD, "username": ""}, "username is required"),
+    ({**GOOD, "roomname": "   "}, "roomname is required"),
+    ({**GOOD, "text": "  "}, "text is empty"),
+    ({**GOOD, "username": "u" * 33}, "too long"),
+    ({**GOOD, "roomname": "r" * 65}, "too long"),
+    ({**GOOD, "text": "t" * 2001}, "too long"),
+    ({**GOOD, "username": 5}, "must be a string"),
+    ({**GOOD, "text": ["hello"]}, "must be a string"),
+    ({**GOOD, "username": "admin"}, "reserved"),
+    ({**GOOD, "username": "Al\u202eice"}, "invisible"),
+    ({**GOOD, "text": "a\x00b"}, "NUL"),
+    ({**GOOD, "clientId": 12}, "clientId"),
+    ({**GOOD, "extra": 1}, "Unknown field"),
+    (["hello"], "JSON object"),
+    ("hello", "JSON object"),
+    (None, "JSON object"),
+])
+def test_bad_post_is_refused_with_reason_and_stores_nothing(client, body, complaint):
+    response = client.post("/messages", json=body)
+    assert response.status_code == 400, response.json
+    assert complaint in response.json["error"]
+    assert client.get("/messages").json["results"] == []
+
+
+@pytest.mark.parametrize("data, content_type, status", [
+    ('{"username": "A", "text": "hi", "roomname": "r"}', "text/plain", 400),
+    ("username=A&text=hi&roomname=r", "application/x-www-form-urlencoded", 400),
+    ("{not json", "application/json", 400),
+    ("[" * 20000 + "]" * 20000, "application/json", 400),
+    ('{"username": "A", "text": "' + "x" * 70000 + '", "roomname": "r"}', "application/json", 413),
+])
+def test_body_that_is_not_usable_json_is_refused(client, data, content_type, status):
+    response = client.post("/messages", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert response.json["error"]
+    assert client.get("/messages").json["results"] == []
+
+
+@pytest.mark.parametrize("query", [
+    "after=abc", "after=-1", "before=1.5", "limit=0", "limit=1001", "limit=ten",
+    "room=lobby", "roomname=" + "r" * 65, "roomname=",
+])
+def test_bad_query_is_refused_with_reason(client, query):
+    response = client.get("/messages?" + query)
+    assert response.status_code == 400 and response.json["error"]
+
+
+def test_rest_errors_are_json_and_pages_are_not(client):
+    assert client.delete("/messages").status_code == 405
+    assert client.delete("/messages").json["error"]
+    assert client.get("/messages/7").status_code == 404
+    assert client.get("/no-such-page").content_type.startswith("text/html")
+
+
+def test_rooms_lists_who_is_online(client, connect):
+    assert client.get("/rooms").json == {"results": []}
+    connect().join("Alice", "lobby")
+    connect().join("Bob", "lobby")
+    connect().join("Olga", "kitchen")
+    assert client.get("/rooms").json == {"results": [
+        {"roomname": "kitchen", "users": [{"name": "Olga"}]},
+        {"roomname": "lobby", "users": [{"name": "Alice"}, {"name": "Bob"}]},
+    ]}
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_cors_allows_any_origin_by_default(client):
+    response = client.get("/messages", headers={"Origin": "https://example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://example.org")
+
+
+def test_cors_origins_setting_limits_rest(settings):
+    from comongus import create_app
+
+    settings["CORS_ORIGINS"] = ["https://school.example"]
+    client = create_app(settings).test_client()
+    allowed = client.get("/messages", headers={"Origin": "https://school.example"})
+    foreign = client.get("/messages", headers={"Origin": "https://evil.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://school.example"
+    assert "Access-Control-Allow-Origin" not in foreign.headers

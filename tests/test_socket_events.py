@@ -1,0 +1,340 @@
+"""The contract's Socket.IO events, through Flask-SocketIO's test client, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from comongus.store import store
+from tests.helpers import wait_for
+
+
+def test_join_welcomes_joiner_announces_to_others_and_lists_room(connect):
+    alice, bob, outsider = connect(), connect(), connect()
+    assert outsider.join("Olga", "elsewhere")[0] is None
+    ack = alice.join("  Alice  ", "  lobby ")
+    assert ack[0] is None
+    assert ack[1]["user"] == {"name": "Alice", "room": "lobby"}
+    assert ack[1]["users"] == [{"name": "Alice"}]
+    assert ack[1]["history"] == []
+    alice.wait_for_users(["Alice"])
+    alice.forget()
+
+    error, joined = bob.join("Bob", "lobby")
+    assert error is None and joined["users"] == [{"name": "Alice"}, {"name": "Bob"}]
+    welcome = bob.events("message")
+    assert [m["user"] for m in welcome] == ["admin"] and "welcome" in welcome[0]["text"]
+    assert welcome[0]["id"] is None and welcome[0]["seq"] is None
+    alice.wait_for_text("Bob has joined!")
+    alice.wait_for_users(["Alice", "Bob"])
+    assert "Bob has joined!" not in bob.texts()
+    assert not any(event == "roomData" and payload["room"] == "lobby"
+                   for event, payload in outsider.drain())
+
+
+@pytest.mark.parametrize("taken_as", ["Alice", "alice", "ALICE", " alice ", "Ａｌｉｃｅ"])
+def test_name_is_unique_in_room_ignoring_case_and_width(connect, taken_as):
+    assert connect().join("Alice", "lobby")[0] is None
+    error = connect().join(taken_as, "lobby")
+    assert error[0] and "taken" in error[0]
+    assert connect().join(taken_as, "another room")[0] is None
+
+
+@pytest.mark.parametrize("payload, complaint", [
+    (None, "object"),
+    ("lobby", "object"),
+    (["Alice", "lobby"], "object"),
+    ({"room": "lobby"}, "name is required"),
+    ({"name": "Alice"}, "room is required"),
+    ({"name": "   ", "room": "lobby"}, "name is required"),
+    ({"name": "Alice", "room": ""}, "room is required"),
+    ({"name": 42, "room": "lobby"}, "name must be a string"),
+    ({"name": "Alice", "room": {"x": 1}}, "room must be a string"),
+    ({"name": "A" * 33, "room": "lobby"}, "too long"),
+    ({"name": "Alice", "room": "r" * 65}, "too long"),
+    ({"name": "admin", "room": "lobby"}, "reserved"),
+    ({"name": "Ad\u200bmin", "room": "lobby"}, "invisible"),
+    ({"name": "Alice", "room": "lobby", "since": -1}, "since"),
+    ({"name": "Alice", "room": "lobby", "since": "3"}, "since"),
+    ({"name": "Alice", "room": "lobby", "since": True}, "since"),
+    ({"name": "Alice", "room": "lobby", "token": 7}, "token"),
+    ({"name": "Alice", "room": "lobby", "token": "t" * 129}, "token"),
+    ({"name": "Alice", "room": "lobby", "colour": "red"}, "Unknown field"),
+])
+def test_bad_join_gets_a_reason_and_seats_nobody(connect, client, payload, complaint):
+    watcher = connect()
+    watcher.join("Watcher", "lobby")
+    ack = connect().emit("join", payload)
+    assert len(ack) == 1 and complaint in ack[0]
+    assert client.get("/rooms").json["results"] == [
+        {"roomname": "lobby", "users": [{"name": "Watcher"}]}]
+
+
+def test_name_and_room_limits_are_settings(settings, connect_factory_with):
+    settings.update(MAX_NAME_LENGTH=3, MAX_ROOM_LENGTH=4)
+    connect = connect_factory_with(settings)
+    assert "too long" in connect().join("Abcd", "room")[0]
+    assert "too long" in connect().join("Abc", "rooms")[0]
+    assert connect().join("Abc", "room")[0] is None
+
+
+@pytest.fixture
+def connect_factory_with(client):
+    """Build the app from changed settings, then open clients on it."""
+    from comongus import create_app
+    from tests.conftest import SocketTester
+
+    def factory(settings):
+        app = create_app(settings)
+
+        def connect():
+            return SocketTester(app, app.test_client())
+
+        connect.client = app.test_client()
+        return connect
+
+    return factory
+
+
+def test_send_reaches_whole_room_only_and_acks_stored_message(connect, client):
+    alice, bob, outsider = connect(), connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    outsider.join("Olga", "kitchen")
+    error, message = alice.emit("sendMessage", "hello <b>world</b>")
+    assert error is None
+    assert message["user"] == "Alice" and message["room"] == "lobby"
+    assert message["text"] == "hello <b>world</b>" and message["seq"] == 1
+    assert isinstance(message["id"], int) and message["date"].endswith("Z")
+    alice.wait_for_text("hello <b>world</b>")
+    bob.wait_for_text("hello <b>world</b>")
+    assert [m for m in bob.events("message") if m["user"] == "Alice"] == [message]
+    assert "hello <b>world</b>" not in outsider.texts()
+    stored = client.get("/messages?roomname=lobby").json["results"]
+    assert stored == [{"id": message["id"], "seq": 1, "username": "Alice",
+                       "text": "hello <b>world</b>", "roomname": "lobby", "date": message["date"]}]
+
+
+def test_object_payload_and_seq_counts_per_room(connect):
+    alice, olga = connect(), connect()
+    alice.join("Alice", "lobby")
+    olga.join("Olga", "kitchen")
+    first = alice.emit("sendMessage", {"text": "one"})[1]
+    other = olga.emit("sendMessage", {"text": "elsewhere"})[1]
+    second = alice.emit("sendMessage", {"text": "two"})[1]
+    assert (first["seq"], other["seq"], second["seq"]) == (1, 1, 2)
+    assert first["id"] < other["id"] < second["id"]
+
+
+@pytest.mark.parametrize("payload, complaint", [
+    ("", "empty"),
+    ("   \n ", "empty"),
+    ({"text": ""}, "empty"),
+    ({}, "text is required"),
+    (None, "object"),
+    (123, "object"),
+    (["hi"], "object"),
+    ({"text": 5}, "text must be a string"),
+    ({"text": "x" * 2001}, "too long"),
+    ({"text": "a\x00b"}, "NUL"),
+    ({"text": "hi", "clientId": 5}, "clientId"),
+    ({"text": "hi", "clientId": ""}, "clientId"),
+    ({"text": "hi", "clientId": "c" * 65}, "clientId"),
+    ({"text": "hi", "room": "kitchen"}, "Unknown field"),
+])
+def test_bad_send_gets_a_reason_and_stores_nothing(connect, client, payload, complaint):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    bob.forget()
+    ack = alice.emit("sendMessage", payload)
+    assert len(ack) == 1 and complaint in ack[0]
+    assert client.get("/messages").json["results"] == []
+    assert [m for m in bob.events("message") if m["user"] != "admin"] == []
+
+
+def test_text_of_exactly_the_limit_is_accepted(connect):
+    alice = connect()
+    alice.join("Alice", "lobby")
+    assert alice.emit("sendMessage", "é" * 2000)[0] is None
+
+
+def test_send_before_join_is_refused(connect, client):
+    assert "Join a room" in connect().emit("sendMessage", "hello")[0]
+    assert client.get("/messages").json["results"] == []
+
+
+def test_resend_with_same_client_id_is_stored_and_delivered_once(connect, client):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    first = alice.emit("sendMessage", {"text": "only once", "clientId": "c-1"})
+    again = alice.emit("sendMessage", {"text": "only once", "clientId": "c-1"})
+    assert first == again and first[0] is None
+    bob.wait_for_text("only once")
+    alice.emit("sendMessage", "a later message")
+    bob.wait_for_text("a later message")
+    assert bob.texts().count("only once") == 1
+    assert [m["text"] for m in client.get("/messages").json["results"]] == [
+        "only once", "a later message"]
+
+
+def test_same_client_id_from_another_user_is_another_message(connect):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    a = alice.emit("sendMessage", {"text": "hi", "clientId": "same"})[1]
+    b = bob.emit("sendMessage", {"text": "hi", "clientId": "same"})[1]
+    assert a["id"] != b["id"] and (a["seq"], b["seq"]) == (1, 2)
+
+
+def test_rate_limit_refuses_a_flood_and_stores_none_of_the_excess(settings, connect_factory_with):
+    settings.update(SEND_BURST=3, SEND_RATE_PER_SECOND=0.01)
+    connect = connect_factory_with(settings)
+    alice = connect()
+    alice.join("Alice", "lobby")
+    acks = [alice.emit("sendMessage", f"m{i}") for i in range(6)]
+    assert [ack[0] for ack in acks[:3]] == [None, None, None]
+    assert all("too fast" in ack[0] for ack in acks[3:])
+    assert [m["text"] for m in alice.events("message") if m["user"] == "Alice"] == ["m0", "m1", "m2"]
+
+
+def test_join_history_is_latest_fifty_oldest_first(connect, save):
+    save("lobby", "Alice", *[f"m{i}" for i in range(1, 61)])
+    history = connect().join("Bob", "lobby")[1]["history"]
+    assert [m["seq"] for m in history] == list(range(11, 61))
+    assert history[0]["text"] == "m11" and set(history[0]) == {"id", "seq", "user", "text",
+                                                                 "room", "date"}
+
+
+def test_join_with_since_replays_exactly_what_was_missed(connect, save):
+    save("lobby", "Alice", *[f"m{i}" for i in range(1, 8)])
+    save("kitchen", "Olga", "not this room")
+    history = connect().join("Bob", "lobby", since=4)[1]["history"]
+    assert [m["text"] for m in history] == ["m5", "m6", "m7"]
+    assert connect().join("Carol", "lobby", since=7)[1]["history"] == []
+
+
+def test_since_replay_is_capped_and_rest_pages_the_rest(settings, connect_factory_with, save):
+    settings.update(REPLAY_LIMIT=5)
+    connect = connect_factory_with(settings)
+    save("lobby", "Alice", *[f"m{i}" for i in range(1, 13)])
+    history = connect().join("Bob", "lobby", since=2)[1]["history"]
+    assert [m["seq"] for m in history] == [3, 4, 5, 6, 7]
+    rest = connect.client.get(f"/messages?roomname=lobby&after={history[-1]['id']}").json
+    assert [m["seq"] for m in rest["results"]] == [8, 9, 10, 11, 12]
+
+
+def test_token_lets_one_person_hold_a_name_from_several_tabs(connect):
+    bob = connect()
+    bob.join("Bob", "lobby")
+    tab1, tab2, thief, tokenless = connect(), connect(), connect(), connect()
+    assert tab1.join("Alice", "lobby", token="secret-1")[0] is None
+    bob.wait_for_text("Alice has joined!")
+    ack = tab2.join("alice", "lobby", token="secret-1")
+    assert ack[0] is None and ack[1]["user"]["name"] == "Alice"
+    assert ack[1]["users"] == [{"name": "Bob"}, {"name": "Alice"}]
+    assert "taken" in thief.join("Alice", "lobby", token="secret-2")[0]
+    assert "taken" in tokenless.join("Alice", "lobby")[0]
+
+    tab1.disconnect()
+    tab2.emit("sendMessage", "still here")
+    bob.wait_for_text("still here")
+    assert bob.texts().count("Alice has joined!") == 1
+    assert "Alice has left." not in bob.texts()
+    tab2.disconnect()
+    bob.wait_for_text("Alice has left.")
+    bob.wait_for_users(["Bob"])
+
+
+def test_name_without_token_cannot_be_shared(connect):
+    assert connect().join("Alice", "lobby")[0] is None
+    assert "taken" in connect().join("Alice", "lobby")[0]
+    assert "taken" in connect().join("Alice", "lobby", token="mine-now")[0]
+
+
+def test_joining_again_moves_rooms(connect):
+    alice, bob, carol = connect(), connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    carol.join("Carol", "kitchen")
+    assert bob.join("Bob", "kitchen")[0] is None
+    alice.wait_for_text("Bob has left.")
+    alice.wait_for_users(["Alice"])
+    carol.wait_for_users(["Carol", "Bob"])
+    alice.emit("sendMessage", "lobby only")
+    carol.emit("sendMessage", "kitchen only")
+    bob.wait_for_text("kitchen only")
+    assert "lobby only" not in bob.texts()
+
+
+def test_failed_move_keeps_the_old_seat(connect):
+    alice, bob, carol = connect(), connect(), connect()
+    alice.join("Alice", "lobby")
+    carol.join("Carol", "kitchen")
+    bob.join("Carol", "lobby")
+    assert "taken" in bob.join("Carol", "kitchen")[0]
+    error, message = bob.emit("sendMessage", "still in the lobby")
+    assert error is None and message["room"] == "lobby"
+
+
+def test_typing_reaches_the_others_in_the_room_only(connect):
+    alice, bob, outsider = connect(), connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    outsider.join("Olga", "kitchen")
+    alice.emit("typing", True)
+    wait_for(lambda: bob.events("typing") == [{"user": "Alice", "typing": True}])
+    alice.emit("typing", False)
+    wait_for(lambda: bob.events("typing")[-1] == {"user": "Alice", "typing": False})
+    alice.emit("typing", "yes")  # not a boolean: ignored
+    assert alice.events("typing") == [] and outsider.events("typing") == []
+    assert len(bob.events("typing")) == 2
+
+
+@pytest.mark.parametrize("how", ["leave", "disconnect"])
+def test_leaving_tells_the_room_and_updates_the_list(connect, client, how):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    alice.wait_for_users(["Alice", "Bob"])
+    if how == "leave":
+        assert bob.emit("leave") == (None,)
+        assert "Join a room" in bob.emit("sendMessage", "ghost")[0]
+    else:
+        bob.disconnect()
+    alice.wait_for_text("Bob has left.")
+    alice.wait_for_users(["Alice"])
+    left = [m for m in alice.events("message") if m["text"] == "Bob has left."][0]
+    assert left["user"] == "admin" and left["id"] is None
+    assert client.get("/rooms").json["results"] == [
+        {"roomname": "lobby", "users": [{"name": "Alice"}]}]
+
+
+def test_rest_post_reaches_the_room_live(connect, client):
+    alice, outsider = connect(), connect()
+    alice.join("Alice", "lobby")
+    outsider.join("Olga", "kitchen")
+    response = client.post("/messages", json={"username": "Webby", "text": "from REST",
+                                              "roomname": "lobby"})
+    assert response.status_code == 201
+    alice.wait_for_text("from REST")
+    live = [m for m in alice.events("message") if m["text"] == "from REST"][0]
+    assert live == {"id": response.json["id"], "seq": 1, "user": "Webby", "text": "from REST",
+                    "room": "lobby", "date": response.json["date"]}
+    assert "from REST" not in outsider.texts()
+
+
+def test_database_refusing_writes_gives_error_ack_and_no_broadcast(connect, app, client):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby")
+    bob.join("Bob", "lobby")
+    with app.app_context(), store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE messages"))
+    bob.forget()
+    ack = alice.emit("sendMessage", "lost?")
+    assert len(ack) == 1 and "could not be stored" in ack[0]
+    response = client.post("/messages", json={"username": "W", "text": "x", "roomname": "lobby"})
+    assert response.status_code == 503 and "error" in response.json
+    alice.emit("typing", True)  # something that does arrive, to flush anything in flight
+    wait_for(lambda: bob.events("typing"))
+    assert [m for m in bob.events("message") if m["user"] != "admin"] == []

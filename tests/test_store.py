@@ -1,0 +1,59 @@
+"""The store's promises, on SQLite and PostgreSQL: gap-free seq in commit order, durability."""
+from __future__ import annotations
+
+import threading
+
+from comongus import create_app
+from comongus.store import store
+
+
+def test_concurrent_writers_get_gap_free_seq_in_commit_order(app):
+    """Writers racing in one room (and its very first message) never skip or share a seq."""
+    errors = []
+
+    def write(writer):
+        try:
+            with app.app_context():
+                for i in range(15):
+                    store.save_message("busy", f"w{writer}", f"{writer}-{i}")
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        stored = store.latest_messages("busy", limit=1000)
+    assert [m.seq for m in stored] == list(range(1, 61))  # id order is seq order
+    for writer in range(4):  # one writer's messages keep their order
+        mine = [m.text for m in stored if m.username == f"w{writer}"]
+        assert mine == [f"{writer}-{i}" for i in range(15)]
+
+
+def test_concurrent_resends_of_one_client_id_store_one_message(app):
+    results = []
+
+    def resend():
+        with app.app_context():
+            results.append(store.save_message("r", "Alice", "once", client_id="dup")[0].id)
+
+    threads = [threading.Thread(target=resend) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 6 and len(set(results)) == 1
+    with app.app_context():
+        assert [m.text for m in store.latest_messages("r")] == ["once"]
+
+
+def test_messages_survive_a_new_app_on_the_same_database(settings, save):
+    save("lobby", "Alice", "before the restart")
+    restarted = create_app(settings)
+    with restarted.app_context():
+        assert [m.text for m in store.latest_messages("lobby")] == ["before the restart"]
+        message, created = store.save_message("lobby", "Bob", "after")
+    assert created and message.seq == 2
