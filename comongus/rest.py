@@ -88,10 +88,13 @@ def post_message():
     unknown = set(body) - BODY_FIELDS
     if unknown:
         raise InvalidInput("Unknown field: " + ", ".join(sorted(unknown)) + ".")
-    message = send_message(room=clean_room(body.get("roomname"), "roomname"),
-                           username=clean_name(body.get("username"), "username"),
-                           text=clean_text(body.get("text")),
-                           client_id=clean_client_id(body.get("clientId")))
+    missing = [field for field in ("username", "text", "roomname") if field not in body]
+    if missing:
+        raise InvalidInput("Missing: " + ", ".join(missing) + ".")
+    username = clean_name(body["username"], "username")
+    text = clean_text(body["text"])
+    room = clean_room(body["roomname"], "roomname")
+    message = send_message(room, username, text, clean_client_id(body.get("clientId")))
     return jsonify(rest_message(message)), 201
 
 

@@ -21,10 +21,11 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def settings(database_url):
-    """Overrides for the app under test; a test may change them before `app` is built."""
+def settings(request, database_url):
+    """Overrides for the app under test; `@pytest.mark.settings(KEY=value)` adds more."""
+    marker = request.node.get_closest_marker("settings")
     return {"TESTING": True, "DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading",
-            "ROOMDATA_INTERVAL": 0.01}
+            "ROOMDATA_INTERVAL": 0.01, **(marker.kwargs if marker else {})}
 
 
 @pytest.fixture

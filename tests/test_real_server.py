@@ -208,3 +208,32 @@ def test_procfile_web_process_listens_on_platform_port(tmp_path):
         assert re.search(r"http://0\.0\.0\.0:\d+ \(eventlet\)", server.log())
     finally:
         server.stop()
+
+
+def test_cors_origins_setting_limits_socketio(tmp_path):
+    server = start_server(tmp_path, {"CORS_ORIGINS": "https://school.example"})
+    try:
+        allowed = socketio.Client(reconnection=False)
+        allowed.connect(server.url, headers={"Origin": "https://school.example"}, wait_timeout=5)
+        assert allowed.connected
+        allowed.disconnect()
+        foreign = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            foreign.connect(server.url, headers={"Origin": "https://evil.example"},
+                            wait_timeout=5)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_oversized_packet_cuts_the_connection_and_stores_nothing(tmp_path, clients, transport):
+    server = start_server(tmp_path, {"MAX_SOCKET_PACKET_BYTES": "10000"})
+    try:
+        alice = clients(server.url, [transport])
+        alice.call("join", {"name": "Alice", "room": "lobby"})
+        alice.sio.emit("sendMessage", "x" * 20000)
+        wait_for(lambda: not alice.sio.connected, timeout=10, message="disconnect")
+        assert requests.get(server.url + "/messages").json()["results"] == []
+        assert requests.get(server.url + "/healthz").status_code == 200
+    finally:
+        server.stop()

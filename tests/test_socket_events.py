@@ -69,30 +69,11 @@ def test_bad_join_gets_a_reason_and_seats_nobody(connect, client, payload, compl
         {"roomname": "lobby", "users": [{"name": "Watcher"}]}]
 
 
-def test_name_and_room_limits_are_settings(settings, connect_factory_with):
-    settings.update(MAX_NAME_LENGTH=3, MAX_ROOM_LENGTH=4)
-    connect = connect_factory_with(settings)
+@pytest.mark.settings(MAX_NAME_LENGTH=3, MAX_ROOM_LENGTH=4)
+def test_name_and_room_limits_are_settings(connect):
     assert "too long" in connect().join("Abcd", "room")[0]
     assert "too long" in connect().join("Abc", "rooms")[0]
     assert connect().join("Abc", "room")[0] is None
-
-
-@pytest.fixture
-def connect_factory_with(client):
-    """Build the app from changed settings, then open clients on it."""
-    from comongus import create_app
-    from tests.conftest import SocketTester
-
-    def factory(settings):
-        app = create_app(settings)
-
-        def connect():
-            return SocketTester(app, app.test_client())
-
-        connect.client = app.test_client()
-        return connect
-
-    return factory
 
 
 def test_send_reaches_whole_room_only_and_acks_stored_message(connect, client):
@@ -187,9 +168,8 @@ def test_same_client_id_from_another_user_is_another_message(connect):
     assert a["id"] != b["id"] and (a["seq"], b["seq"]) == (1, 2)
 
 
-def test_rate_limit_refuses_a_flood_and_stores_none_of_the_excess(settings, connect_factory_with):
-    settings.update(SEND_BURST=3, SEND_RATE_PER_SECOND=0.01)
-    connect = connect_factory_with(settings)
+@pytest.mark.settings(SEND_BURST=3, SEND_RATE_PER_SECOND=0.01)
+def test_rate_limit_refuses_a_flood_and_stores_none_of_the_excess(connect):
     alice = connect()
     alice.join("Alice", "lobby")
     acks = [alice.emit("sendMessage", f"m{i}") for i in range(6)]
@@ -214,13 +194,12 @@ def test_join_with_since_replays_exactly_what_was_missed(connect, save):
     assert connect().join("Carol", "lobby", since=7)[1]["history"] == []
 
 
-def test_since_replay_is_capped_and_rest_pages_the_rest(settings, connect_factory_with, save):
-    settings.update(REPLAY_LIMIT=5)
-    connect = connect_factory_with(settings)
+@pytest.mark.settings(REPLAY_LIMIT=5)
+def test_since_replay_is_capped_and_rest_pages_the_rest(connect, client, save):
     save("lobby", "Alice", *[f"m{i}" for i in range(1, 13)])
     history = connect().join("Bob", "lobby", since=2)[1]["history"]
     assert [m["seq"] for m in history] == [3, 4, 5, 6, 7]
-    rest = connect.client.get(f"/messages?roomname=lobby&after={history[-1]['id']}").json
+    rest = client.get(f"/messages?roomname=lobby&after={history[-1]['id']}").json
     assert [m["seq"] for m in rest["results"]] == [8, 9, 10, 11, 12]
 
 

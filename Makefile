@@ -1,0 +1,23 @@
+# The README's two commands: `make run` (the chat on SQLite) and `make test` (the whole suite).
+# Each creates .venv and installs what it needs the first time.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) app.py
+
+test: $(VENV)/.dev
+	bash scripts/ensure-chromium.sh
+	$(PY) -m pytest

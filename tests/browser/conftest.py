@@ -1,0 +1,132 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, against the real server.
+
+One browser for the whole session (starting Chromium is the slow part), one
+server for the tests that can share it (each uses its own room), a fresh
+browser context per person so each has its own localStorage and token.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import missing_service, start_server
+
+CHROMIUM = os.environ.get("COMONGUS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+# Collects what a page must never do: CSP violations and uncaught errors.
+WATCH_SCRIPT = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_service("playwright is not installed (pip install playwright)")
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One real server shared by the browser tests that do not restart it."""
+    server = start_server(tmp_path_factory.mktemp("browser-server"))
+    yield server
+    server.stop()
+
+
+class Person:
+    """One browser context and page: one person with their own storage and token."""
+
+    def __init__(self, context, base_url):
+        self.context = context
+        self.base_url = base_url
+        self.page = context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._on_console)
+
+    def _on_dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _on_console(self, message):
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def goto(self, path):
+        return self.page.goto(self.base_url + path)
+
+    def violations(self):
+        return self.page.evaluate("window.__violations || []")
+
+    def join(self, room, name):
+        """Join from /rtcjoin, as a person would, and wait until the room is live."""
+        self.goto("/rtcjoin")
+        self.page.get_by_label("Room").fill(room)
+        self.page.get_by_label("Nickname").fill(name)
+        self.page.get_by_role("button", name="Join").click()
+        self.page.wait_for_url("**/chat?**")
+        self.wait_joined(name)
+
+    def wait_joined(self, name):
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("#people .person", has_text=name)).to_be_visible()
+
+    def say(self, text):
+        box = self.page.locator("#composer-text")
+        box.fill(text)
+        box.press("Enter")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def people(browser, request):
+    """Open people (browser contexts) on a server: `ann = people(server.url)`."""
+    opened: list[Person] = []
+
+    def open_person(base_url, **context_options):
+        options = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", **context_options}
+        context = browser.new_context(**options)
+        context.add_init_script(WATCH_SCRIPT)
+        person = Person(context, base_url)
+        opened.append(person)
+        return person
+
+    yield open_person
+    for person in opened:
+        try:
+            person.close()
+        except Exception:  # already closed by the test
+            pass
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
