@@ -72,6 +72,9 @@ def test_two_people_chat_over_each_transport(live_server, clients, transport):
                                                          "users": [{"name": "Alice"}]}))
     stored = requests.get(live_server.url + "/messages").json()["results"]
     assert [(m["username"], m["text"]) for m in stored] == [("Bob", "hi Alice")]
+    log = live_server.log()
+    assert "join room='lobby' name='Alice'" in log and "leave room='lobby' name='Bob'" in log
+    assert "hi Alice" not in log  # the log never holds what people wrote
 
 
 def test_one_senders_burst_keeps_its_order(live_server, clients):
