@@ -34,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         max_http_buffer_size=app.config["MAX_SOCKET_PACKET_BYTES"],
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
     )
     app.wsgi_app = refuse_websocket_compression(app.wsgi_app)
 

@@ -72,6 +72,21 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How much history a join carries, and how much a `since` replay may carry.
         "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
         "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
+        # Engine.IO heartbeats (seconds): a vanished client is dropped after both.
+        "PING_INTERVAL": _float(env, "PING_INTERVAL", 25.0),
+        "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0),
+        # Packets queued for one connection before it is cut as a slow consumer.
+        "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500),
+        # Sends refused for rate in a row before the connection is cut.
+        "MAX_REFUSED_SENDS": _int(env, "MAX_REFUSED_SENDS", 20),
+        # The eventlet server: open connections in all and per client address
+        # (0 = no per-address cap, e.g. behind a proxy), seconds a socket may
+        # sit idle or dribble a request, and new Socket.IO sessions per address.
+        "MAX_CONNECTIONS": _int(env, "MAX_CONNECTIONS", 4096),
+        "MAX_CONNECTIONS_PER_ADDRESS": _int(env, "MAX_CONNECTIONS_PER_ADDRESS", 256),
+        "SOCKET_TIMEOUT": _float(env, "SOCKET_TIMEOUT", 30.0),
+        "HANDSHAKE_BURST": _int(env, "HANDSHAKE_BURST", 120),
+        "HANDSHAKES_PER_SECOND": _float(env, "HANDSHAKES_PER_SECOND", 10.0),
         # How often, at most, one room's member list is broadcast (seconds).
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
         # Pages: the introduction shown on /intro, and who may frame /embed.

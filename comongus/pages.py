@@ -97,6 +97,7 @@ def _page_settings(page: str, name: str = "", room: str = "") -> dict:
         "maxName": config.get("MAX_NAME_LENGTH", 32),
         "maxRoom": config.get("MAX_ROOM_LENGTH", 64),
         "maxText": config.get("MAX_TEXT_LENGTH", 2000),
+        "replayLimit": config.get("REPLAY_LIMIT", 500),
     }
 
 

@@ -6,11 +6,13 @@ the message is committed, and a room's `seq` runs 1, 2, 3, ... in commit order.
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from .models import Base, Message, Room
@@ -130,12 +132,23 @@ def with_driver(url: str) -> str:
     return url
 
 
+# How long a write waits for another SQLite writer (another process, say) to let go.
+SQLITE_LOCK_WAIT_SECONDS = 15.0
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and write-locking BEGINs."""
+    """An engine for `url` whose waits never stall the other connections' greenlets.
+
+    SQLite gets WAL, write-locking BEGINs, and a lock wait that sleeps between
+    tries (a cooperative sleep under eventlet) instead of inside SQLite's C busy
+    handler, which would block the whole eventlet hub. PostgreSQL gets
+    psycopg2's wait callback when eventlet is in charge.
+    """
     url = with_driver(url)
     if not url.startswith("sqlite"):
+        _let_psycopg2_wait_cooperatively()
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 10})
+    engine = create_engine(url, connect_args={"timeout": 0.05})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
@@ -144,7 +157,6 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives a crash of the process (not of the OS).
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -152,9 +164,41 @@ def make_engine(url: str) -> Engine:
         # A writer takes the write lock at BEGIN, so it never fails half-way
         # with "database is locked" after it has read.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        while True:
+            try:
+                connection.exec_driver_sql(f"BEGIN {mode}")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     return engine
+
+
+def _let_psycopg2_wait_cooperatively() -> None:
+    """Under eventlet, psycopg2 waits for the server on the hub (what psycogreen does)."""
+    eventlet = sys.modules.get("eventlet")  # only app.py's production path imports it
+    if eventlet is None or not eventlet.patcher.is_monkey_patched("socket"):
+        return
+    import psycopg2
+    from eventlet.hubs import trampoline
+    from psycopg2 import extensions
+
+    def wait(connection, timeout=None):
+        while True:
+            state = connection.poll()
+            if state == extensions.POLL_OK:
+                return
+            if state == extensions.POLL_READ:
+                trampoline(connection.fileno(), read=True)
+            elif state == extensions.POLL_WRITE:
+                trampoline(connection.fileno(), write=True)
+            else:
+                raise psycopg2.OperationalError(f"bad result from poll: {state!r}")
+
+    extensions.set_wait_callback(wait)
 
 
 store = Store()
