@@ -1,7 +1,8 @@
 """Start ComongUS.
 
 `python app.py` serves production traffic on eventlet, on HOST:PORT (see
-comongus/config.py); `flask --app app run` serves development on threading.
+comongus/config.py and comongus/serving.py); `flask --app app run` serves
+development on threading.
 """
 if __name__ == "__main__":
     # Before anything else is imported, so every socket and lock is cooperative.
@@ -13,11 +14,10 @@ import os  # noqa: E402
 
 from comongus import create_app  # noqa: E402
 from comongus.config import listen_address  # noqa: E402
-from comongus.extensions import socketio  # noqa: E402
 
 app = create_app()
 
 if __name__ == "__main__":
-    host, port = listen_address(os.environ)
-    app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
-    socketio.run(app, host=host, port=port, log_output=False)
+    from comongus.serving import serve
+
+    serve(app, *listen_address(os.environ))

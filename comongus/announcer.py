@@ -66,6 +66,7 @@ class Announcer:
             while self._notices:
                 room, text, skip_sid = self._notices.popleft()
                 socketio.emit("message", admin_notice(room, text), to=room, skip_sid=skip_sid)
+                socketio.sleep(0)  # let the writers drain between broadcasts
             now = time.monotonic()
             with self._lock:
                 due = [room for room, at in self._due.items() if at <= now]
@@ -74,6 +75,7 @@ class Announcer:
                     self._last_sent[room] = now
             for room in due:
                 socketio.emit("roomData", room_data(room), to=room)
+                socketio.sleep(0)
         except Exception:
             log.exception("announcing to rooms failed")
         with self._lock:

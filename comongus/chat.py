@@ -46,6 +46,9 @@ def send_message(room: str, username: str, text: str, client_id: str | None = No
             raise StorageUnavailable("The message could not be stored; try again.") from error
         if created:
             socketio.emit("message", socket_message(message), to=room)
+    # Let the recipients' writers run before this connection's next message is
+    # handled: a burst from one sender must not pile up in everyone's queue.
+    socketio.sleep(0)
     return message
 
 

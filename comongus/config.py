@@ -85,8 +85,10 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAX_CONNECTIONS": _int(env, "MAX_CONNECTIONS", 4096),
         "MAX_CONNECTIONS_PER_ADDRESS": _int(env, "MAX_CONNECTIONS_PER_ADDRESS", 256),
         "SOCKET_TIMEOUT": _float(env, "SOCKET_TIMEOUT", 30.0),
-        "HANDSHAKE_BURST": _int(env, "HANDSHAKE_BURST", 120),
-        "HANDSHAKES_PER_SECOND": _float(env, "HANDSHAKES_PER_SECOND", 10.0),
+        "HANDSHAKE_BURST": _int(env, "HANDSHAKE_BURST", 200),
+        "HANDSHAKES_PER_SECOND": _float(env, "HANDSHAKES_PER_SECOND", 20.0),
+        # Seconds a new session has to connect the Socket.IO namespace.
+        "NAMESPACE_CONNECT_TIMEOUT": _float(env, "NAMESPACE_CONNECT_TIMEOUT", 10.0),
         # How often, at most, one room's member list is broadcast (seconds).
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
         # Pages: the introduction shown on /intro, and who may frame /embed.

@@ -18,14 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import emit, join_room, leave_room, rooms
+from flask_socketio import disconnect, emit, join_room, leave_room, rooms
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import announcer, presence
 from .announcer import room_data
 from .chat import StorageUnavailable, admin_notice, room_lock, send_message, socket_message
 from .extensions import socketio
-from .ratelimit import TokenBucket
+from .limits import TokenBucket
 from .store import store
 from .validation import (InvalidInput, clean_client_id, clean_count, clean_name, clean_room,
                          clean_text, clean_token)
@@ -118,6 +118,9 @@ def on_send_message(payload=None):
         return str(error)
     bucket = _send_buckets.get(request.sid)
     if bucket is not None and not bucket.take():
+        if bucket.refused_in_a_row > current_app.config["MAX_REFUSED_SENDS"]:
+            current_app.logger.warning("disconnect a flooding sender sid=%s", request.sid)
+            disconnect()
         return "You are sending too fast; wait a moment."
     try:
         message = send_message(seat.room, seat.name, text, client_id)

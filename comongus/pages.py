@@ -10,8 +10,7 @@ import os
 import re
 
 import markdown
-from flask import (Blueprint, Response, current_app, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
@@ -84,6 +83,13 @@ def security_headers(response: Response) -> Response:
     ])
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@bp.after_app_request
+def no_sniffing(response: Response) -> Response:
+    """nosniff on everything, the static scripts and styles included, not just pages."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
 

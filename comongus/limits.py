@@ -1,0 +1,122 @@
+"""What one client may cost the server: sends, new sessions, queued packets.
+
+The libraries under us bound none of these: an Engine.IO connection's send queue
+grows without limit while its client does not read, a session that never
+connects a namespace lingers until its heartbeats time out, and any address may
+open sessions as fast as it likes.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+log = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """A burst is fine, a steady flood is refused."""
+
+    def __init__(self, burst: int, rate_per_second: float) -> None:
+        self.capacity = float(burst)
+        self.rate = rate_per_second
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+        self.refused_in_a_row = 0
+
+    def take(self) -> bool:
+        """Spend one token if there is one; False means "slow down"."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            self.refused_in_a_row += 1
+            return False
+        self.tokens -= 1
+        self.refused_in_a_row = 0
+        return True
+
+    def full(self) -> bool:
+        return self.tokens + (time.monotonic() - self.updated) * self.rate >= self.capacity
+
+
+def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
+    """WSGI middleware: each client address may open new Socket.IO sessions at a bounded rate.
+
+    A request to /socket.io/ without a `sid` starts a session; past the address's
+    bucket it gets `429` and a `Retry-After`, which socket.io clients answer by
+    retrying later. A rate of 0 turns this off (behind a proxy every client
+    shares its address).
+    """
+    if rate_per_second <= 0:
+        return wsgi_app
+    buckets: dict[str, TokenBucket] = {}
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/socket.io") and \
+                "sid=" not in environ.get("QUERY_STRING", ""):
+            address = environ.get("REMOTE_ADDR", "")
+            bucket = buckets.get(address)
+            if bucket is None:
+                if len(buckets) > 10_000:  # forget the addresses that went quiet
+                    for quiet in [a for a, b in buckets.items() if b.full()]:
+                        del buckets[quiet]
+                bucket = buckets[address] = TokenBucket(burst, rate_per_second)
+            if not bucket.take():
+                start_response("429 Too Many Requests", [
+                    ("Content-Type", "application/json"), ("Retry-After", "1")])
+                return [b'{"error": "Too many new connections from your address; retry soon."}']
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+def close_sessions_without_namespace(server, seconds: float) -> None:
+    """Close an Engine.IO session that has not connected a namespace after `seconds`.
+
+    A handshake alone costs a session, a queue and a heartbeat task; without this
+    it would hold them until its heartbeats time out.
+    """
+    handle_connect = server._handle_eio_connect
+
+    def on_eio_connect(eio_sid, environ):
+        server.start_background_task(close_if_idle, eio_sid)
+        return handle_connect(eio_sid, environ)
+
+    def close_if_idle(eio_sid):
+        server.sleep(seconds)
+        if eio_sid in server.eio.sockets and server.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            server.eio.disconnect(eio_sid)
+
+    server.eio.on("connect", on_eio_connect)
+
+
+def cut_slow_consumers(server, max_backlog: int) -> None:
+    """Cut a connection whose queue of unsent packets passes `max_backlog`.
+
+    A client that stops reading would otherwise grow the server's memory with
+    every message of its room. Cut, it loses nothing: on reconnect it rejoins
+    with `since` and gets what it missed.
+    """
+    eio = server.eio
+    send_packet = eio.send_packet
+
+    def guarded_send_packet(eio_sid, packet):
+        socket = eio.sockets.get(eio_sid)
+        if socket is not None and socket.queue.qsize() >= max_backlog:
+            if not getattr(socket, "comongus_cut", False) and not socket.closed:
+                socket.comongus_cut = True  # one cut, however many packets still come
+                eio.start_background_task(_cut, socket)
+            return
+        send_packet(eio_sid, packet)
+
+    eio.send_packet = guarded_send_packet
+
+
+def _cut(socket) -> None:
+    log.warning("cut a slow consumer (sid %s) with %d packets unsent",
+                socket.sid, socket.queue.qsize())
+    socket.close(wait=False, abort=True, reason=socket.server.reason.SERVER_DISCONNECT)
+    while not socket.queue.empty():  # free the backlog now, not when TCP gives up
+        socket.queue.get_nowait()
+        socket.queue.task_done()
+    socket.queue.put(None)  # and let the writer task end

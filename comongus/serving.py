@@ -1,0 +1,107 @@
+"""The production server: eventlet's WSGI server with connection caps and a clean stop.
+
+eventlet serves 1,024 connections by default, waits forever on a silent socket
+and lets one address take every slot. Here the server-wide cap, the cap per
+client address and the socket timeout are settings, and SIGTERM (how platforms
+stop a process) closes every session before the process exits.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections import Counter
+
+import eventlet
+import eventlet.hubs
+import eventlet.patcher
+from flask import Flask
+
+from .extensions import socketio
+
+log = logging.getLogger(__name__)
+
+_REFUSAL_BODY = b'{"error": "Too many connections from your address."}'
+REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           b"Retry-After: 5\r\nConnection: close\r\n"
+           b"Content-Length: %d\r\n\r\n%s" % (len(_REFUSAL_BODY), _REFUSAL_BODY))
+
+
+class ConnectionPool(eventlet.GreenPool):
+    """The pool eventlet runs each connection in, capping the connections per address.
+
+    Its size is the server-wide cap: when it is full, new connections wait in the
+    listen backlog. A connection over its address's cap gets a 503 and is closed.
+    """
+
+    def __init__(self, size: int, per_address: int) -> None:
+        super().__init__(size)
+        self.per_address = per_address
+        self.open_by_address: Counter[str] = Counter()
+
+    def spawn(self, function, connection, *args):
+        address = connection[0][0]
+        if self.per_address and self.open_by_address[address] >= self.per_address:
+            return super().spawn(_refuse, connection)
+        self.open_by_address[address] += 1
+        thread = super().spawn(function, connection, *args)
+        thread.link(self._release, address)
+        return thread
+
+    def _release(self, _thread, address: str) -> None:
+        self.open_by_address[address] -= 1
+        if self.open_by_address[address] <= 0:
+            del self.open_by_address[address]
+
+
+def _refuse(connection) -> None:
+    log.warning("refused a connection from %s: over its address's cap", connection[0][0])
+    try:
+        connection[1].sendall(REFUSAL)
+    except OSError:
+        pass
+
+
+def _shut_down(app: Flask) -> None:
+    """Close every session (clients reconnect elsewhere), then exit.
+
+    Nothing is acked that was not committed: an ack is sent only after its
+    commit, and SQLite commits never yield to this greenlet half-way.
+    """
+    sessions = list(socketio.server.eio.sockets.values())
+    app.logger.info("SIGTERM: closing %d sessions and stopping", len(sessions))
+    for session in sessions:
+        session.close(wait=False, reason=socketio.server.eio.reason.SERVER_DISCONNECT)
+    eventlet.sleep(0.5)  # let the close packets go out
+    logging.shutdown()
+    os._exit(0)
+
+
+def _stop_on_sigterm(app: Flask) -> None:
+    """Run `_shut_down` in a greenlet when SIGTERM comes.
+
+    A signal handler runs inside the hub, where nothing may block or switch, and
+    a greenlet it spawns would wait for the hub's next event; a byte down a pipe
+    is such an event.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    write = eventlet.patcher.original("os").write  # the green one would wait on the hub
+    signal.signal(signal.SIGTERM, lambda *_: write(write_end, b"!"))
+
+    def wait_then_shut_down():
+        eventlet.hubs.trampoline(read_end, read=True)
+        _shut_down(app)
+
+    eventlet.spawn_n(wait_then_shut_down)
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve `app` on eventlet at host:port until SIGTERM or Ctrl-C."""
+    config = app.config
+    _stop_on_sigterm(app)
+    app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
+    socketio.run(app, host=host, port=port, log_output=False,
+                 custom_pool=ConnectionPool(config["MAX_CONNECTIONS"],
+                                            config["MAX_CONNECTIONS_PER_ADDRESS"]),
+                 socket_timeout=config["SOCKET_TIMEOUT"])

@@ -1,0 +1,159 @@
+"""What one client may cost the server: floods of sends, connections and handshakes, and a
+client that stops reading. Each test would fail without its limit."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+import requests
+import websocket
+
+from tests.helpers import start_server, wait_for
+from tests.test_real_server import ChatClient
+
+
+@pytest.mark.settings(SEND_BURST=3, SEND_RATE_PER_SECOND=0.01, MAX_REFUSED_SENDS=5)
+def test_sender_that_keeps_flooding_is_disconnected(connect):
+    flooder, bob = connect(), connect()
+    flooder.join("Flood", "lobby")
+    bob.join("Bob", "lobby")
+    acks = [flooder.emit("sendMessage", f"m{i}") for i in range(9)]
+    assert [ack[0] for ack in acks[:3]] == [None] * 3
+    assert not flooder.client.is_connected()
+    bob.wait_for_text("Flood has left.")
+    assert [m["text"] for m in bob.events("message") if m["user"] == "Flood"] == ["m0", "m1", "m2"]
+
+
+def engineio_websocket(url, **options):
+    """A raw Socket.IO connection over WebSocket: handshake and namespace connect done."""
+    ws = websocket.create_connection(
+        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options)
+    assert ws.recv().startswith("0{")
+    ws.send("40")
+    assert ws.recv().startswith("40{")
+    return ws
+
+
+@pytest.mark.slow
+def test_client_that_stops_reading_is_cut_and_catches_up_with_since(tmp_path):
+    COUNT = 3000  # noqa: N806  (about 6 MB, past what the loopback's TCP buffers hold)
+    server = start_server(tmp_path, {"MAX_CLIENT_BACKLOG": "100", "SEND_BURST": "100000",
+                                     "SEND_RATE_PER_SECOND": "100000"})
+    reader = sender = None
+    try:
+        slow = engineio_websocket(server.url, timeout=5,
+                                  sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+        slow.send('420["join",{"name":"Slow","room":"busy"}]')
+        reader = ChatClient(server.url, ["websocket"])
+        sender = ChatClient(server.url, ["websocket"])
+        reader.call("join", {"name": "Reader", "room": "busy"})
+        sender.call("join", {"name": "Sender", "room": "busy"})
+        # Slow never reads again: the TCP buffers fill (a few MB on loopback), then
+        # the server's queue for it.
+        text = "x" * 1990
+        for i in range(COUNT):
+            sender.sio.emit("sendMessage", {"text": f"{i:04d}{text}", "clientId": str(i)})
+        wait_for(lambda: "Slow has left." in reader.texts(), timeout=60, message="the cut")
+        wait_for(lambda: len(reader.chat_messages()) == COUNT, timeout=60, message="every message")
+        assert [int(m["text"][:4]) for m in reader.chat_messages()] == list(range(COUNT))
+        assert reader.sio.connected and sender.sio.connected
+        assert "cut a slow consumer" in server.log()
+
+        back = ChatClient(server.url)
+        error, joined = back.call("join", {"name": "Slow", "room": "busy", "since": 0})
+        assert error is None
+        replay = joined["history"]
+        assert [m["seq"] for m in replay] == list(range(1, len(replay) + 1))
+        caught_up, page = list(replay), True
+        while page:  # the rest over REST, as the contract says
+            page = requests.get(server.url + f"/messages?roomname=busy&limit=1000"
+                                f"&after={caught_up[-1]['id']}").json()["results"]
+            caught_up += page
+        assert len(caught_up) == COUNT  # nothing lost to the cut
+        back.close()
+        slow.close()
+    finally:
+        for client in (reader, sender):
+            if client:
+                client.close()
+        server.stop()
+
+
+def open_from(address, port):
+    """A TCP connection to the server from another loopback address."""
+    connection = socket.socket()
+    connection.bind((address, 0))
+    connection.connect(("127.0.0.1", port))
+    return connection
+
+
+@pytest.mark.slow
+def test_connection_floods_from_one_address_do_not_lock_out_a_newcomer(tmp_path):
+    server = start_server(tmp_path, {"MAX_CONNECTIONS_PER_ADDRESS": "30", "SOCKET_TIMEOUT": "5",
+                                     "HANDSHAKE_BURST": "20", "HANDSHAKES_PER_SECOND": "1"})
+    attacker = "127.0.0.2"
+    held = []
+    try:
+        # Slowloris: request headers that never end.
+        for _ in range(10):
+            connection = open_from(attacker, server.port)
+            connection.sendall(b"GET /messages HTTP/1.1\r\nHost: x\r\nX-a: ")
+            held.append(connection)
+        # Engine.IO handshakes that never connect a namespace.
+        statuses = []
+        for _ in range(60):
+            connection = open_from(attacker, server.port)
+            connection.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n"
+                               b"Host: x\r\nConnection: close\r\n\r\n")
+            statuses.append(connection.recv(100).split(b" ")[1])
+            connection.close()
+        assert statuses.count(b"200") <= 25 and statuses.count(b"429") >= 35
+        # Idle sockets, far more than the address may hold.
+        for _ in range(100):
+            held.append(open_from(attacker, server.port))
+        over_cap = open_from(attacker, server.port)
+        over_cap.settimeout(5)
+        assert over_cap.recv(100).startswith(b"HTTP/1.1 503")
+
+        started = time.monotonic()
+        newcomer = ChatClient(server.url)
+        assert newcomer.call("join", {"name": "New", "room": "lobby"})[0] is None
+        assert newcomer.call("sendMessage", "made it")[0] is None
+        assert time.monotonic() - started < 2, "the newcomer waited behind the flood"
+        newcomer.close()
+    finally:
+        for connection in held:
+            connection.close()
+        server.stop()
+
+
+def test_idle_socket_is_closed_after_the_socket_timeout(tmp_path):
+    server = start_server(tmp_path, {"SOCKET_TIMEOUT": "1"})
+    try:
+        idle = socket.create_connection(("127.0.0.1", server.port))
+        idle.settimeout(10)
+        assert idle.recv(100) == b""  # closed by the server, not by our timeout
+    finally:
+        server.stop()
+
+
+def test_sigterm_closes_sessions_and_exits_cleanly(tmp_path):
+    server = start_server(tmp_path)
+    client = ChatClient(server.url, ["websocket"])
+    client.call("join", {"name": "Alice", "room": "lobby"})
+    server.stop()
+    assert server.process.returncode == 0
+    wait_for(lambda: not client.sio.connected, timeout=5, message="the client to see the close")
+    assert "SIGTERM: closing 1 sessions" in server.log()
+
+
+def test_pages_and_rest_say_what_they_are(client):
+    page = client.get("/")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    rest = client.get("/messages")
+    assert rest.headers["Content-Type"] == "application/json"
+    assert rest.headers["X-Content-Type-Options"] == "nosniff"
+    json.loads(rest.data)
