@@ -37,8 +37,13 @@ def test_ids_grow_globally_and_seq_counts_per_room(client):
         ("lobby", 1), ("kitchen", 1), ("lobby", 2), ("lobby", 3), ("kitchen", 2)]
 
 
-def test_text_round_trips_exactly(client):
-    text = "  <script>alert(1)</script> 안녕하세요 👋\n\ttabs & \"quotes\"  "
+@pytest.mark.parametrize("text", [
+    "  <script>alert(1)</script> 안녕하세요 👋\n\ttabs & \"quotes\"  ",
+    "e\u0301 is not é; ﬁ is not fi; Ａ is not A",  # text is not normalised, unlike names
+    "👩‍👩‍👧‍👦 \u202e right-to-left override kept in text \u200b",
+    "\U0010ffff" + "\\" * 3,
+])
+def test_text_round_trips_exactly(client, text):
     assert post(client, username="Alice", text=text, roomname="lobby").json["text"] == text
     assert texts(client.get("/messages")) == [text]
 
@@ -90,6 +95,9 @@ GOOD = {"username": "Alice", "text": "hello", "roomname": "lobby"}
     ({**GOOD, "username": "admin"}, "reserved"),
     ({**GOOD, "username": "Al\u202eice"}, "invisible"),
     ({**GOOD, "text": "a\x00b"}, "NUL"),
+    ({**GOOD, "text": "broken \ud800 half"}, "surrogate"),
+    ({**GOOD, "username": "\u200bAlice"}, "invisible"),
+    ({**GOOD, "roomname": "lob\x07by"}, "invisible"),
     ({**GOOD, "clientId": 12}, "clientId"),
     ({**GOOD, "extra": 1}, "Unknown field"),
     (["hello"], "JSON object"),
