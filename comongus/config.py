@@ -93,6 +93,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
         # Pages: the introduction shown on /intro, and who may frame /embed.
         "INTRO_FILE": env.get("INTRO_FILE", "").strip() or None,
+        "INTRO_ROOM": env.get("INTRO_ROOM", "").strip() or "intro",
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
         # None lets Flask-SocketIO choose: eventlet under `python app.py`,

@@ -16,7 +16,6 @@ from markupsafe import Markup
 bp = Blueprint("pages", __name__)
 
 INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
-DEFAULT_INTRO_ROOM = "intro"
 
 
 @bp.get("/")
@@ -46,7 +45,7 @@ def chat():
 @bp.get("/intro")
 def intro():
     """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
-    room = _intro_room()
+    room = current_app.config["INTRO_ROOM"]
     embed_url = url_for("pages.embed", room=room, _external=True)
     return render_template("intro.html", page=_page_settings("intro", room=room),
                            intro_html=_intro_html(), embed_url=embed_url)
@@ -61,7 +60,7 @@ def embed():
 
 @bp.after_request
 def security_headers(response: Response) -> Response:
-    """CSP without 'unsafe-inline', nosniff, and framing refused except on /embed."""
+    """CSP without 'unsafe-inline', and framing refused except on /embed."""
     if request.endpoint == "pages.embed":
         ancestors = _embed_ancestors()
     else:
@@ -81,7 +80,6 @@ def security_headers(response: Response) -> Response:
         "form-action 'self'",
         f"frame-ancestors {ancestors}",
     ])
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 
@@ -100,20 +98,16 @@ def _page_settings(page: str, name: str = "", room: str = "") -> dict:
         "page": page,
         "name": name,
         "room": room,
-        "maxName": config.get("MAX_NAME_LENGTH", 32),
-        "maxRoom": config.get("MAX_ROOM_LENGTH", 64),
-        "maxText": config.get("MAX_TEXT_LENGTH", 2000),
-        "replayLimit": config.get("REPLAY_LIMIT", 500),
+        "maxName": config["MAX_NAME_LENGTH"],
+        "maxRoom": config["MAX_ROOM_LENGTH"],
+        "maxText": config["MAX_TEXT_LENGTH"],
+        "replayLimit": config["REPLAY_LIMIT"],
     }
-
-
-def _intro_room() -> str:
-    return (current_app.config.get("INTRO_ROOM") or DEFAULT_INTRO_ROOM).strip()
 
 
 def _embed_ancestors() -> str:
     """`EMBED_ORIGINS` ("*" or origins separated by spaces or commas) as CSP sources."""
-    value = current_app.config.get("EMBED_ORIGINS") or "*"
+    value = current_app.config["EMBED_ORIGINS"]
     origins = [origin for origin in re.split(r"[\s,]+", value) if origin]
     if not origins or "*" in origins:
         return "*"

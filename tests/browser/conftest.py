@@ -40,7 +40,8 @@ def browser():
 
     expect.set_options(timeout=10_000)
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
     yield browser
     browser.close()
     playwright.stop()

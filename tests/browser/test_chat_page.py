@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 
-import requests
 from playwright.sync_api import expect
+
+from tests.browser.rest import post, texts
 
 
 def message_texts(page):
@@ -59,7 +60,8 @@ def test_enter_during_ime_composition_sends_nothing_and_the_word_sends_once(serv
     box = ann.page.locator("#composer-text")
     box.focus()
     box.evaluate("""box => { window.__enters = [];
-        box.addEventListener("keydown", e => { if (e.key === "Enter") __enters.push(e.isComposing); }); }""")
+        box.addEventListener("keydown", e => {
+            if (e.key === "Enter") __enters.push(e.isComposing); }); }""")
     cdp = ann.context.new_cdp_session(ann.page)
 
     cdp.send("Input.imeSetComposition", {"text": "한", "selectionStart": 1, "selectionEnd": 1})
@@ -71,9 +73,9 @@ def test_enter_during_ime_composition_sends_nothing_and_the_word_sends_once(serv
 
     expect(ann.page.locator("#messages li.msg.own .msg-status")).to_have_text(["sent"])
     assert message_texts(ann.page) == ["한글"]
-    assert ann.page.evaluate("window.__enters") == [True, False]  # the first Enter was mid-composition
-    stored = requests.get(server.url + "/messages", params={"roomname": "hangul"}, timeout=5).json()
-    assert [message["text"] for message in stored["results"]] == ["한글"]
+    # The first Enter came mid-composition, the second after it.
+    assert ann.page.evaluate("window.__enters") == [True, False]
+    assert texts(server.url, "hangul") == ["한글"]
 
 
 def test_a_taken_name_is_shown_next_to_the_nickname_field(server, people):
@@ -106,8 +108,7 @@ def test_empty_fields_are_refused_inline_before_joining(server, people):
 def test_load_earlier_pages_back_over_rest(server, people):
     room = "paging"
     for number in range(1, 61):
-        requests.post(server.url + "/messages",
-                      json={"username": "Bot", "roomname": room, "text": f"note {number}"}, timeout=5)
+        post(server.url, room, "Bot", f"note {number}")
     ann = people(server.url)
     ann.goto(f"/chat?name=Ann&room={room}")
     ann.wait_joined("Ann")
@@ -159,3 +160,40 @@ def test_keyboard_alone_joins_and_sends(server, people):
     log = ann.page.locator("#messages")
     expect(log).to_have_attribute("role", "log")
     expect(log).to_have_attribute("aria-live", "polite")
+
+
+def test_typing_is_shown_to_the_others_and_cleared_by_the_message(server, people):
+    ann, bob = people(server.url), people(server.url)
+    ann.join("typing", "Ann")
+    bob.join("typing", "Bob")
+    bob.page.locator("#composer-text").press_sequentially("hel")
+    expect(ann.page.locator("#typing")).to_have_text("Bob is typing…")
+    expect(bob.page.locator("#typing")).to_have_text("")
+    bob.page.locator("#composer-text").press_sequentially("lo")
+    bob.page.locator("#composer-text").press("Enter")
+    expect(ann.page.locator("#messages li.msg", has_text="hello")).to_be_visible()
+    expect(ann.page.locator("#typing")).to_have_text("")
+
+
+def test_scroll_follows_new_messages_unless_the_reader_scrolled_up(server, people):
+    room = "scrolling"
+    for number in range(40):
+        post(server.url, room, "Bot", f"line {number}")
+    ann = people(server.url, viewport={"width": 800, "height": 500})
+    ann.goto(f"/chat?name=Ann&room={room}")
+    ann.wait_joined("Ann")
+    scroller = ann.page.locator("#log-scroll")
+    at_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight < 48"
+    ann.page.wait_for_function(f"({at_bottom})(document.getElementById('log-scroll'))")
+
+    post(server.url, room, "Bot", "followed")
+    expect(ann.page.locator("#messages li.msg", has_text="followed")).to_be_in_viewport()
+
+    scroller.evaluate("el => { el.scrollTop = 0; }")
+    post(server.url, room, "Bot", "not followed")
+    expect(ann.page.locator("#messages li.msg", has_text="not followed")).to_have_count(1)
+    assert scroller.evaluate("el => el.scrollTop") == 0
+    jump = ann.page.locator("#jump-latest")
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(ann.page.locator("#messages li.msg", has_text="not followed")).to_be_in_viewport()

@@ -1,14 +1,9 @@
 """The home page: the chatterbox board, its filter, its form, and the glowing link."""
 from __future__ import annotations
 
-import requests
 from playwright.sync_api import expect
 
-
-def post(server, room, name, text):
-    response = requests.post(server.url + "/messages",
-                             json={"username": name, "roomname": room, "text": text}, timeout=5)
-    assert response.status_code == 201, response.text
+from tests.browser.rest import post
 
 
 def test_board_post_shows_on_the_board_and_reaches_the_chat(server, people):
@@ -35,14 +30,14 @@ def test_board_post_shows_on_the_board_and_reaches_the_chat(server, people):
 
 
 def test_board_shows_new_messages_without_reload_and_filters_by_room(server, people):
-    post(server, "attic", "Ann", "attic one")
-    post(server, "cellar", "Bob", "cellar one")
+    post(server.url, "attic", "Ann", "attic one")
+    post(server.url, "cellar", "Bob", "cellar one")
     visitor = people(server.url)
     visitor.goto("/")
     board = visitor.page.locator("#board")
     expect(board.locator(".board-entry", has_text="cellar one")).to_be_visible()
 
-    post(server, "attic", "Ann", "attic two, arrived by polling")
+    post(server.url, "attic", "Ann", "attic two, arrived by polling")
     expect(board.locator(".board-entry").first).to_contain_text("attic two, arrived by polling")
 
     visitor.page.locator("#filter-room").fill("attic")
@@ -53,8 +48,8 @@ def test_board_shows_new_messages_without_reload_and_filters_by_room(server, peo
     assert rooms == {"#attic"}
     assert "room=attic" in visitor.page.url
 
-    post(server, "cellar", "Bob", "cellar two")
-    post(server, "attic", "Ann", "attic three")
+    post(server.url, "cellar", "Bob", "cellar two")
+    post(server.url, "attic", "Ann", "attic three")
     expect(board.locator(".board-entry").first).to_contain_text("attic three")
     expect(board.locator(".board-entry", has_text="cellar two")).to_have_count(0)
 

@@ -1,6 +1,10 @@
 """/intro (introduction plus chat) and /embed (the chat alone, for an iframe)."""
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -27,9 +31,9 @@ def test_intro_and_embed_chat_together(server, people):
     expect(owner_reader.page.locator("#people .person")).to_have_count(2)
 
     owner_reader.say("hello from the intro page")
-    expect(embedded.page.locator("#messages li.msg", has_text="hello from the intro page")).to_be_visible()
+    expect(embedded.page.locator("#messages .msg", has_text="from the intro page")).to_be_visible()
     embedded.say("hello from the iframe")
-    expect(owner_reader.page.locator("#messages li.msg", has_text="hello from the iframe")).to_be_visible()
+    expect(owner_reader.page.locator("#messages .msg", has_text="from the iframe")).to_be_visible()
     for person in (owner_reader, embedded):
         assert person.violations() == [] and person.errors == [] and person.dialogs == []
 
@@ -65,3 +69,39 @@ def test_embed_can_be_framed_and_the_other_pages_cannot(server):
         assert "unsafe-inline" not in policy, path
         assert headers["X-Frame-Options"] == "DENY", path
         assert headers["X-Content-Type-Options"] == "nosniff", path
+
+
+@pytest.fixture
+def other_site(server):
+    """A page on another origin (its own port) that frames /embed and /chat."""
+    body = (f'<iframe id="embed" src="{server.url}/embed?room=framed"></iframe>'
+            f'<iframe id="chat" src="{server.url}/chat?name=Spy&room=framed"></iframe>').encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+
+
+def test_another_site_can_frame_embed_but_not_chat(server, people, other_site):
+    host = people(server.url)
+    host.page.goto(other_site)
+
+    embed = host.page.frame_locator("#embed")
+    expect(embed.locator("#join-form")).to_be_visible()
+    embed.get_by_label("Nickname").fill("Framed")
+    embed.get_by_role("button", name="Join").click()
+    expect(embed.locator("#people .person", has_text="Framed")).to_be_visible()
+    expect(host.page.frame_locator("#chat").locator("#chat")).to_have_count(0)
+    blocked = host.page.locator("iframe#chat").element_handle().content_frame()
+    assert "/chat?" not in blocked.url  # Chromium shows its own "refused to connect" page

@@ -1,26 +1,23 @@
 """The server restarts under an open page: it comes back by itself and misses nothing."""
 from __future__ import annotations
 
-import requests
+import pytest
 from playwright.sync_api import expect
 
-
-def post(server, text):
-    response = requests.post(server.url + "/messages",
-                             json={"username": "Other", "roomname": "restart", "text": text}, timeout=5)
-    assert response.status_code == 201, response.text
+from tests.browser.rest import post, texts
 
 
-def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_server, people):
+@pytest.mark.parametrize("how", ["stop", "kill"])  # SIGTERM as platforms do, and a crash
+def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_server, people, how):
     ann = people(live_server.url)
     ann.goto("/chat?name=Ann&room=restart")
     ann.wait_joined("Ann")
-    post(live_server, "before the restart")
+    post(live_server.url, "restart", "Other", "before the restart")
     expect(ann.page.locator("#messages li.msg", has_text="before the restart")).to_be_visible()
     state = ann.page.locator("#conn-state")
     expect(state).to_have_attribute("data-state", "connected")
 
-    live_server.stop()
+    getattr(live_server, how)()
     expect(state).to_have_attribute("data-state", "reconnecting")
     ann.say("written while offline")
     pending = ann.page.locator("#outbox li.pending", has_text="written while offline")
@@ -29,7 +26,7 @@ def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_serv
     live_server.start()
     missed = [f"missed {number}" for number in range(1, 6)]
     for text in missed:
-        post(live_server, text)
+        post(live_server.url, "restart", "Other", text)
 
     expect(state).to_have_attribute("data-state", "connected", timeout=20_000)
     log = ann.page.locator("#messages li.msg .msg-text")
@@ -38,14 +35,13 @@ def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_serv
     expect(mine.locator(".msg-status")).to_have_text("sent")
     expect(ann.page.locator("#outbox li")).to_have_count(0)
 
-    texts = log.all_text_contents()
+    shown = log.all_text_contents()
     for text in ["before the restart", *missed, "written while offline"]:
-        assert texts.count(text) == 1, (text, texts)
-    positions = [texts.index(text) for text in missed]
-    assert positions == sorted(positions), texts
+        assert shown.count(text) == 1, (text, shown)
+    positions = [shown.index(text) for text in missed]
+    assert positions == sorted(positions), shown
     seqs = [int(seq) for seq in ann.page.locator("#messages li.msg").evaluate_all(
         "items => items.map(item => item.dataset.seq)")]
     assert seqs == list(range(1, len(seqs) + 1)), seqs
 
-    stored = requests.get(live_server.url + "/messages", params={"roomname": "restart"}, timeout=5)
-    assert [m["text"] for m in stored.json()["results"]].count("written while offline") == 1
+    assert texts(live_server.url, "restart").count("written while offline") == 1

@@ -1,8 +1,9 @@
 """Screenshots of /chat at desktop and phone width, for a person to look at."""
 from __future__ import annotations
 
-import requests
 from playwright.sync_api import expect
+
+from tests.browser.rest import post
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "height": 740}}
 
@@ -12,8 +13,7 @@ def test_chat_screenshots_desktop_and_phone(server, people, artifacts):
     for text in ["Welcome to the screenshot room!", "안녕하세요, 반갑습니다 👋",
                  "A longer message that has to wrap over several lines on a narrow phone "
                  "screen, to show that nothing overflows sideways."]:
-        requests.post(server.url + "/messages",
-                      json={"username": "Mina", "roomname": room, "text": text}, timeout=5)
+        post(server.url, room, "Mina", text)
     mina = people(server.url)
     mina.goto(f"/chat?name=Mina&room={room}")
     mina.wait_joined("Mina")
@@ -29,3 +29,17 @@ def test_chat_screenshots_desktop_and_phone(server, people, artifacts):
         width = viewer.page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"{size}: the page scrolls sideways ({width}px)"
         viewer.page.screenshot(path=str(artifacts / f"chat-{size}.png"))
+
+
+def test_every_page_fits_a_360_pixel_phone(server, people, artifacts):
+    post(server.url, "lobby", "Mina", "a message so the board is not empty")
+    phone = people(server.url, viewport=SIZES["phone"])
+    for path, name in [("/", "home"), ("/rtcjoin", "rtcjoin"), ("/intro", "intro"),
+                       ("/embed?room=lobby", "embed")]:
+        phone.goto(path)
+        if name == "home":
+            expect(phone.page.locator("#board .board-entry").first).to_be_visible()
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} scrolls sideways ({width}px)"
+        phone.page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
+    assert phone.errors == [] and phone.violations() == []

@@ -1,0 +1,379 @@
+// Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
+// to the DOM (view.js), and the reader's keys and clicks to the connection.
+import { ChatConnection, isNotice } from "./client.js";
+import { onLanguageChange, t } from "./i18n.js";
+import { fieldOfError, readSettings, validateField } from "./forms.js";
+import * as view from "./view.js";
+
+const NICKNAME_KEY = "comongus.nickname";
+const JOIN_ERROR_KEY = "comongus.joinError";
+const TYPING_IDLE_MS = 3000; // quiet this long: "stopped typing"
+const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others forget
+const TYPING_STALE_MS = 6000;
+const STICKY_PX = 48;
+
+const settings = readSettings();
+const $ = (id) => document.getElementById(id);
+const dom = {
+  conn: $("conn-state"),
+  roomName: $("chat-room-name"),
+  joinForm: $("join-form"),
+  joinName: $("join-name"),
+  joinNameError: $("join-name-error"),
+  joinRoomField: $("join-room-field"),
+  joinRoom: $("join-room"),
+  joinRoomError: $("join-room-error"),
+  body: $("chat-body"),
+  scroller: $("log-scroll"),
+  loadEarlier: $("load-earlier"),
+  messages: $("messages"),
+  outbox: $("outbox"),
+  jump: $("jump-latest"),
+  typing: $("typing"),
+  composer: $("composer"),
+  text: $("composer-text"),
+  people: $("people"),
+  peopleCount: $("people-count"),
+  leave: $("leave"),
+};
+
+let connection = null;
+let me = "";
+let typingSent = false;
+let typingSentAt = 0;
+let typingTimer = null;
+const typingNames = new Map(); // name -> timer that forgets a silent typist
+
+// ------------------------------------------------------------ joining
+
+function start(name, room) {
+  me = name;
+  dom.joinForm.hidden = true;
+  dom.body.hidden = false;
+  dom.conn.hidden = false;
+  dom.roomName.textContent = room;
+  connection = new ChatConnection({
+    name, room, on: handlers, transports: forcedTransports(), replayLimit: settings.replayLimit,
+  });
+  connection.start();
+}
+
+/** `?transport=polling` keeps the page on long-polling (to try a proxy's path). */
+function forcedTransports() {
+  const wanted = new URLSearchParams(location.search).get("transport");
+  return wanted === "polling" ? ["polling"] : undefined;
+}
+
+function showJoinForm(error) {
+  dom.body.hidden = true;
+  dom.conn.hidden = true; // no connection until the visitor joins
+  dom.joinForm.hidden = false;
+  dom.roomName.textContent = settings.room || "";
+  dom.joinRoomField.hidden = Boolean(settings.room);
+  if (!dom.joinName.value) dom.joinName.value = remembered(NICKNAME_KEY) || "";
+  const roomError = Boolean(error) && !settings.room && fieldOfError(error, ["room"], "name") === "room";
+  view.showFieldError(dom.joinNameError, roomError ? "" : error);
+  view.showFieldError(dom.joinRoomError, roomError ? error : "");
+  if (error) (roomError ? dom.joinRoom : dom.joinName).focus();
+}
+
+function onJoinSubmit(event) {
+  event.preventDefault();
+  const nameError = validateField(dom.joinName, settings.maxName);
+  const roomError = settings.room ? "" : validateField(dom.joinRoom, settings.maxRoom);
+  view.showFieldError(dom.joinNameError, nameError);
+  view.showFieldError(dom.joinRoomError, roomError);
+  if (nameError || roomError) {
+    (nameError ? dom.joinName : dom.joinRoom).focus();
+    return;
+  }
+  start(dom.joinName.value.trim(), settings.room || dom.joinRoom.value.trim());
+}
+
+function resetPanel() {
+  dom.messages.replaceChildren();
+  dom.outbox.replaceChildren();
+  dom.people.replaceChildren();
+  dom.peopleCount.textContent = "0";
+  dom.loadEarlier.hidden = true;
+  dom.jump.hidden = true;
+  clearTyping();
+  typingSent = false;
+  connection = null;
+}
+
+// ------------------------------------------------------------ what the server says
+
+const handlers = {
+  state(state) {
+    dom.conn.dataset.state = state;
+    dom.conn.dataset.i18n = `conn.${state}`;
+    dom.conn.textContent = t(`conn.${state}`);
+    dom.composer.classList.toggle("is-offline", state === "reconnecting" || state === "offline");
+  },
+
+  joined({ user, users, first }) {
+    me = user;
+    remember(NICKNAME_KEY, user);
+    drawPeople(users);
+    updateLoadEarlier();
+    if (first) {
+      scrollToBottom();
+      dom.text.focus();
+    }
+  },
+
+  joinFailed(reason) {
+    if (settings.page === "chat") {
+      // /rtcjoin shows the server's reason next to the field it is about.
+      remember(JOIN_ERROR_KEY, JSON.stringify({ name: me, room: settings.room, error: reason }),
+        sessionStorage);
+      const query = new URLSearchParams({ name: me, room: settings.room });
+      location.replace(`/rtcjoin?${query}`);
+      return;
+    }
+    resetPanel();
+    showJoinForm(reason);
+  },
+
+  reset() {
+    location.reload(); // the server's history was replaced; draw it afresh
+  },
+
+  message(message) {
+    const stick = isNearBottom();
+    if (isNotice(message)) {
+      dom.messages.append(view.renderNotice(message));
+    } else {
+      const item = view.renderMessage(message, { own: sameName(message.user, me) });
+      view.insertBySeq(dom.messages, item, message.seq);
+      stopShowingTyping(message.user);
+    }
+    afterAppend(stick);
+    updateLoadEarlier();
+  },
+
+  roomData(users) {
+    drawPeople(users);
+    const present = new Set(users.map((user) => user.name.toLowerCase()));
+    for (const name of [...typingNames.keys()]) {
+      if (!present.has(name.toLowerCase())) stopShowingTyping(name);
+    }
+  },
+
+  typing({ user, typing }) {
+    if (sameName(user, me)) return;
+    if (typing) {
+      clearTimeout(typingNames.get(user));
+      typingNames.set(user, setTimeout(() => stopShowingTyping(user), TYPING_STALE_MS));
+      drawTyping();
+    } else {
+      stopShowingTyping(user);
+    }
+  },
+
+  outbox(entry) {
+    const stick = isNearBottom();
+    const existing = dom.outbox.querySelector(`li[data-client-id="${entry.clientId}"]`);
+    if (entry.state === "sent" || entry.state === "discarded") {
+      if (existing) existing.remove();
+      if (entry.state === "sent") {
+        const delivered = dom.messages.querySelector(`li[data-seq="${entry.message.seq}"]`);
+        if (delivered) view.markSent(delivered);
+      }
+    } else {
+      const item = view.renderPending(entry);
+      if (existing) existing.replaceWith(item);
+      else dom.outbox.append(item);
+    }
+    afterAppend(stick || entry.state === "sending");
+  },
+};
+
+/** Names are one person when they match ignoring case and width (as the server does). */
+function sameName(a, b) {
+  const key = (name) => String(name).normalize("NFKC").toLowerCase();
+  return Boolean(a) && Boolean(b) && key(a) === key(b);
+}
+
+function drawPeople(users) {
+  const names = users.map((user) => user.name)
+    .sort((a, b) => a.localeCompare(b));
+  dom.people.replaceChildren(...names.map((name) => view.renderPerson(name, { self: sameName(name, me) })));
+  dom.peopleCount.textContent = String(names.length);
+}
+
+function drawTyping() {
+  dom.typing.textContent = view.typingText([...typingNames.keys()]);
+}
+
+function stopShowingTyping(name) {
+  for (const key of typingNames.keys()) {
+    if (sameName(key, name)) {
+      clearTimeout(typingNames.get(key));
+      typingNames.delete(key);
+    }
+  }
+  drawTyping();
+}
+
+function clearTyping() {
+  for (const timer of typingNames.values()) clearTimeout(timer);
+  typingNames.clear();
+  drawTyping();
+}
+
+// ------------------------------------------------------------ scrolling
+
+function isNearBottom() {
+  const { scrollTop, scrollHeight, clientHeight } = dom.scroller;
+  return scrollHeight - scrollTop - clientHeight < STICKY_PX;
+}
+
+function scrollToBottom() {
+  dom.scroller.scrollTop = dom.scroller.scrollHeight;
+  dom.jump.hidden = true;
+}
+
+/** Follow new messages, unless the reader has scrolled up to read. */
+function afterAppend(stick) {
+  if (loadingEarlier) return;
+  if (stick) scrollToBottom();
+  else dom.jump.hidden = false;
+}
+
+let loadingEarlier = false;
+
+function updateLoadEarlier() {
+  dom.loadEarlier.hidden = !(connection && connection.hasEarlier);
+}
+
+async function onLoadEarlier() {
+  if (!connection || loadingEarlier) return;
+  loadingEarlier = true;
+  dom.loadEarlier.disabled = true;
+  dom.loadEarlier.textContent = t("chat.loading");
+  const before = dom.scroller.scrollHeight;
+  try {
+    await connection.loadEarlier();
+  } catch {
+    // Offline: the button stays, to try again.
+  } finally {
+    // Keep the reader's place: what was on screen stays on screen.
+    dom.scroller.scrollTop += dom.scroller.scrollHeight - before;
+    loadingEarlier = false;
+    dom.loadEarlier.disabled = false;
+    dom.loadEarlier.textContent = t("chat.loadEarlier");
+    updateLoadEarlier();
+  }
+}
+
+// ------------------------------------------------------------ typing and sending
+
+function onComposerKeydown(event) {
+  if (event.key !== "Enter" || event.shiftKey) return;
+  // An Enter that ends an IME composition (Korean, Japanese, ...) only commits
+  // the syllable; it must not send half a word. Safari reports it as keyCode 229.
+  if (event.isComposing || event.keyCode === 229) return;
+  event.preventDefault();
+  sendTyped();
+}
+
+function sendTyped() {
+  const text = dom.text.value.trim();
+  if (!text || !connection) return;
+  connection.send(text);
+  dom.text.value = "";
+  fitComposer();
+  setTyping(false);
+}
+
+function onComposerInput() {
+  fitComposer();
+  if (!dom.text.value.trim()) {
+    setTyping(false);
+    return;
+  }
+  if (!typingSent || Date.now() - typingSentAt > TYPING_REFRESH_MS) setTyping(true);
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => setTyping(false), TYPING_IDLE_MS);
+}
+
+function setTyping(typing) {
+  if (!connection || (!typing && !typingSent)) return;
+  typingSent = typing;
+  typingSentAt = Date.now();
+  if (!typing) clearTimeout(typingTimer);
+  connection.typing(typing);
+}
+
+function fitComposer() {
+  // CSSOM writes are allowed under the CSP; only style attributes in markup are not.
+  dom.text.style.height = "auto";
+  dom.text.style.height = `${Math.min(dom.text.scrollHeight, 160)}px`;
+}
+
+function onOutboxClick(event) {
+  const button = event.target.closest("button[data-action]");
+  const item = button && button.closest("li[data-client-id]");
+  if (!item || !connection) return;
+  if (button.dataset.action === "retry") connection.retry(item.dataset.clientId);
+  else connection.discard(item.dataset.clientId);
+}
+
+async function onLeave() {
+  if (!connection) return;
+  await connection.leave();
+  if (settings.page === "chat") {
+    location.href = `/rtcjoin?${new URLSearchParams({ room: settings.room })}`;
+    return;
+  }
+  resetPanel();
+  showJoinForm("");
+}
+
+// ------------------------------------------------------------ storage
+
+function remember(key, value, storage = localStorage) {
+  try {
+    storage.setItem(key, value);
+  } catch {
+    // Storage disabled: nothing is remembered, everything still works.
+  }
+}
+
+function remembered(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+// ------------------------------------------------------------ start
+
+dom.joinForm.addEventListener("submit", onJoinSubmit);
+dom.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendTyped();
+});
+dom.text.addEventListener("keydown", onComposerKeydown);
+dom.text.addEventListener("input", onComposerInput);
+dom.text.addEventListener("blur", () => setTyping(false));
+dom.outbox.addEventListener("click", onOutboxClick);
+dom.loadEarlier.addEventListener("click", onLoadEarlier);
+dom.jump.addEventListener("click", scrollToBottom);
+dom.scroller.addEventListener("scroll", () => {
+  if (isNearBottom()) dom.jump.hidden = true;
+});
+dom.leave.addEventListener("click", onLeave);
+onLanguageChange(() => {
+  if (connection) handlers.state(connection.state);
+  drawTyping();
+});
+
+if (settings.page === "chat") {
+  start(settings.name, settings.room);
+} else {
+  showJoinForm("");
+}

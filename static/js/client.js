@@ -1,0 +1,443 @@
+// Everything that talks to the server: the REST calls, and the chat connection
+// (connect, join again on every `connect` with `since`, merge by `seq`, outbox).
+// Nothing here touches the DOM; the page wires these to view.js.
+/* global io */
+
+const TOKEN_KEY = "comongus.token";
+const ACK_TIMEOUT_MS = 10000;
+const REJOIN_RETRIES = 3; // a refused rejoin may be passing (the database is busy)
+const REJOIN_DELAY_MS = 2000;
+const PAGE_SIZE = 100;
+
+// ---------------------------------------------------------------- identity
+
+/** The opaque token that owns this browser's nicknames (contract: `join.token`). */
+export function clientToken() {
+  try {
+    let token = localStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      token = randomId();
+      localStorage.setItem(TOKEN_KEY, token);
+    }
+    return token;
+  } catch {
+    // No storage (sandboxed iframe, privacy mode): one token per page load.
+    clientToken.fallback ||= randomId();
+    return clientToken.fallback;
+  }
+}
+
+/** A UUID; crypto.randomUUID only exists on https and localhost, so fall back. */
+export function randomId() {
+  if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// ---------------------------------------------------------------- REST
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function requestJson(url, options = {}) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/json" }, ...options });
+  } catch {
+    throw new ApiError("network", 0);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    throw new ApiError((body && body.error) || `HTTP ${response.status}`, response.status);
+  }
+  return body;
+}
+
+/** A REST row ({username, roomname, ...}) in the shape of the `message` event. */
+export function fromRest(row) {
+  return {
+    id: row.id,
+    seq: row.seq,
+    user: row.username ?? row.user,
+    text: row.text,
+    room: row.roomname ?? row.room,
+    date: row.date,
+  };
+}
+
+/** GET /messages with {roomname, after, before, limit}; messages oldest first. */
+export async function fetchMessages(query = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, value);
+  }
+  const body = await requestJson(`/messages?${params}`);
+  return body.results.map(fromRest);
+}
+
+/** POST /messages {username, text, roomname}; the stored message, or an ApiError. */
+export async function postMessage(fields) {
+  const body = await requestJson("/messages", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(fields),
+  });
+  return fromRest(body);
+}
+
+/** GET /rooms: the names of the rooms that have people in them now. */
+export async function fetchRoomNames() {
+  const body = await requestJson("/rooms");
+  return body.results.map((row) => row.roomname);
+}
+
+// ---------------------------------------------------------------- timeline
+
+/**
+ * The room's messages seen so far, by `seq`. `contiguous` is the highest seq up to
+ * which nothing is missing; it is the `since` of the next join, and anything
+ * seen above it means a gap to fill over REST.
+ */
+class Timeline {
+  constructor() {
+    this.ids = new Map(); // seq -> id
+    this.lowest = null;
+    this.contiguous = 0;
+    this.highest = 0;
+    this.reachedStart = false; // nothing older is stored (e.g. the room's start was pruned)
+  }
+
+  get started() {
+    return this.lowest !== null;
+  }
+
+  /** Start from a join's history (latest messages, oldest first). */
+  start(history) {
+    this.lowest = history.length ? history[0].seq : 1;
+    this.contiguous = this.lowest - 1;
+  }
+
+  /** Record `message`; false when its seq was already seen. */
+  add(message) {
+    if (this.ids.has(message.seq)) return false;
+    this.ids.set(message.seq, message.id);
+    if (message.seq < this.lowest) this.lowest = message.seq;
+    this.highest = Math.max(this.highest, message.seq);
+    while (this.ids.has(this.contiguous + 1)) this.contiguous += 1;
+    return true;
+  }
+
+  /** The same seq with another id: the room's history was replaced (a wiped database). */
+  conflicts(message) {
+    return this.ids.has(message.seq) && this.ids.get(message.seq) !== message.id;
+  }
+
+  get hasGap() {
+    return this.highest > this.contiguous;
+  }
+
+  get contiguousId() {
+    return this.ids.get(this.contiguous) ?? 0;
+  }
+
+  get oldestId() {
+    return this.ids.get(this.lowest) ?? null;
+  }
+
+  get hasEarlier() {
+    return this.lowest !== null && this.lowest > 1 && !this.reachedStart;
+  }
+}
+
+// ---------------------------------------------------------------- chat connection
+
+export function isNotice(message) {
+  return message.seq === null || message.seq === undefined;
+}
+
+/**
+ * One person in one room over Socket.IO.
+ *
+ * `on` receives: state(name) with "connecting" | "connected" | "polling" |
+ * "reconnecting" | "offline"; joined({user, users, first}); joinFailed(reason,
+ * {first}); message(msg) once per seq (and every admin notice); roomData(users);
+ * typing({user, typing}); outbox(item) whenever an outbox item changes state
+ * ("sending", "sent", "failed", "discarded"); reset() when the server's history
+ * no longer matches what the page shows (start over).
+ */
+export class ChatConnection {
+  constructor({ name, room, on, transports, replayLimit }) {
+    this.name = name;
+    this.room = room;
+    this.on = on;
+    this.timeline = new Timeline();
+    this.joined = false;
+    this.everJoined = false;
+    this.stopped = false;
+    this.outbox = [];
+    this.flushing = false;
+    this.filling = false;
+    this.held = null; // events that arrive while a join awaits its ack
+    this.rejoinFailures = 0;
+    this.replayLimit = replayLimit || 500;
+    // forceNew: a panel that joins again after a failed join gets a fresh socket,
+    // not the cached one with the old handlers still on it.
+    this.socket = io({
+      transports: transports || ["polling", "websocket"], autoConnect: false, forceNew: true,
+    });
+    this.wire();
+  }
+
+  start() {
+    this.reportState();
+    this.socket.connect();
+  }
+
+  wire() {
+    const socket = this.socket;
+    socket.on("connect", () => {
+      this.reportState();
+      socket.io.engine.once("upgrade", () => this.reportState());
+      this.join();
+    });
+    socket.on("disconnect", (reason) => {
+      this.joined = false;
+      this.held = null;
+      this.reportState();
+      // The server hung up on purpose (e.g. it is shutting down): Socket.IO does
+      // not retry that by itself, so ask again unless we left.
+      if (reason === "io server disconnect" && !this.stopped) socket.connect();
+    });
+    socket.io.on("reconnect_attempt", () => this.reportState());
+    socket.on("message", (message) => this.deliver(() => this.receive(message)));
+    socket.on("roomData", (data) => this.deliver(() => this.on.roomData((data && data.users) || [])));
+    socket.on("typing", (data) => this.deliver(() => this.on.typing(data)));
+  }
+
+  get state() {
+    if (this.stopped) return "offline";
+    if (!this.socket.connected) return this.everConnected ? "reconnecting" : "connecting";
+    const transport = this.socket.io.engine && this.socket.io.engine.transport;
+    return transport && transport.name === "polling" ? "polling" : "connected";
+  }
+
+  reportState() {
+    if (this.socket.connected) this.everConnected = true;
+    this.on.state(this.state);
+  }
+
+  /** Hold events that arrive before the join's ack, so history is drawn first. */
+  deliver(action) {
+    if (this.held) this.held.push(action);
+    else action();
+  }
+
+  join() {
+    const payload = { name: this.name, room: this.room, token: clientToken() };
+    if (this.timeline.started) payload.since = this.timeline.contiguous;
+    const first = !this.everJoined;
+    const held = [];
+    this.held = held;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("join", payload, (timeout, error, result) => {
+      if (this.held !== held) return; // disconnected meanwhile; the next connect joins again
+      this.held = null;
+      if (timeout) {
+        // No answer: start over with a fresh connection rather than guess.
+        this.socket.disconnect().connect();
+        return;
+      }
+      if (error && !first && this.rejoinFailures < REJOIN_RETRIES) {
+        this.rejoinFailures += 1;
+        setTimeout(() => {
+          if (this.socket.connected && !this.joined && !this.stopped) this.join();
+        }, REJOIN_DELAY_MS);
+        return;
+      }
+      if (error) {
+        this.stopped = true;
+        this.socket.disconnect();
+        this.reportState();
+        this.on.joinFailed(String(error), { first });
+        return;
+      }
+      this.joined = true;
+      this.everJoined = true;
+      this.rejoinFailures = 0;
+      const history = (result && result.history) || [];
+      if (!this.timeline.started) this.timeline.start(history);
+      for (const message of history) this.receive(message);
+      const user = result && result.user;
+      this.on.joined({
+        user: typeof user === "string" ? user : (user && user.name) || this.name,
+        users: (result && result.users) || [],
+        first,
+      });
+      for (const action of held) action();
+      // A `since` replay is capped: when it came back full, fetch the rest over REST.
+      this.fillGap(payload.since !== undefined && history.length >= this.replayLimit);
+      this.flush();
+    });
+  }
+
+  receive(message) {
+    if (isNotice(message)) {
+      this.on.message(message);
+      return;
+    }
+    if (this.timeline.conflicts(message)) {
+      this.stopped = true;
+      this.socket.disconnect();
+      this.on.reset();
+      return;
+    }
+    if (this.timeline.add(message)) this.on.message(message);
+    if (this.timeline.hasGap) this.fillGap();
+  }
+
+  /**
+   * Fetch over REST whatever lies between the contiguous seq and the newest seen
+   * (or, with `toEnd`, everything after the contiguous seq).
+   */
+  async fillGap(toEnd = false) {
+    if (this.filling || !(toEnd || this.timeline.hasGap)) return;
+    this.filling = true;
+    try {
+      while (toEnd || this.timeline.hasGap) {
+        const page = await fetchMessages({
+          roomname: this.room, after: this.timeline.contiguousId, limit: PAGE_SIZE,
+        });
+        for (const message of page) this.receive(message);
+        if (page.length < PAGE_SIZE) break;
+      }
+    } catch {
+      // Offline: the next join's `since` asks for the same messages again.
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  /** "Load earlier": the page of messages before the oldest one seen. */
+  async loadEarlier(limit = 50) {
+    const oldestId = this.timeline.oldestId;
+    if (oldestId === null) return 0;
+    const page = await fetchMessages({ roomname: this.room, before: oldestId, limit });
+    for (const message of page.reverse()) {
+      if (this.timeline.add(message)) this.on.message(message);
+    }
+    if (page.length < limit) this.timeline.reachedStart = true;
+    return page.length;
+  }
+
+  get hasEarlier() {
+    return this.timeline.hasEarlier;
+  }
+
+  // ------------------------------------------------------------ outbox
+
+  /** Queue `text`; it goes out now if joined, else as soon as the next join succeeds. */
+  send(text) {
+    const item = { clientId: randomId(), text, state: "sending", attempt: 0, error: null };
+    this.outbox.push(item);
+    this.on.outbox(item);
+    this.flush();
+    return item;
+  }
+
+  retry(clientId) {
+    const item = this.outbox.find((entry) => entry.clientId === clientId);
+    if (!item || item.state !== "failed") return;
+    item.state = "sending";
+    item.error = null;
+    this.on.outbox(item);
+    this.flush();
+  }
+
+  discard(clientId) {
+    const index = this.outbox.findIndex((entry) => entry.clientId === clientId);
+    if (index < 0 || this.outbox[index].state !== "failed") return;
+    const [item] = this.outbox.splice(index, 1);
+    item.state = "discarded";
+    this.on.outbox(item);
+  }
+
+  /** Send the waiting items one at a time, in order; stop when the link drops. */
+  async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      let item;
+      while (this.joined && (item = this.outbox.find((entry) => entry.state === "sending"))) {
+        const delivered = await this.sendOne(item);
+        if (!delivered && item.state === "sending") break; // offline: wait for the next join
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  sendOne(item) {
+    item.attempt += 1;
+    return new Promise((resolve) => {
+      this.socket.timeout(ACK_TIMEOUT_MS).emit(
+        "sendMessage", { text: item.text, clientId: item.clientId },
+        (timeout, error, message) => {
+          if (timeout) {
+            // Lost with the connection: keep it; the same clientId is resent after
+            // the next join and the server stores it once.
+            if (!this.socket.connected || !this.joined) {
+              resolve(false);
+              return;
+            }
+            item.state = "failed";
+            item.error = null;
+          } else if (error) {
+            item.state = "failed";
+            item.error = String(error);
+          } else {
+            item.state = "sent";
+            this.outbox.splice(this.outbox.indexOf(item), 1);
+            this.receive(message);
+            item.message = message;
+          }
+          this.on.outbox(item);
+          resolve(item.state === "sent");
+        },
+      );
+    });
+  }
+
+  // ------------------------------------------------------------ typing, leaving
+
+  typing(isTyping) {
+    if (this.joined) this.socket.emit("typing", Boolean(isTyping));
+  }
+
+  /** Leave the room for good: ack, then close the connection. */
+  leave() {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stopped = true;
+        this.socket.disconnect();
+        this.reportState();
+        resolve();
+      };
+      if (!this.joined) {
+        done();
+        return;
+      }
+      this.socket.timeout(ACK_TIMEOUT_MS).emit("leave", done);
+    });
+  }
+}

@@ -1,0 +1,64 @@
+"""The outbox: a message the server refuses stays on screen as failed, with Retry."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import start_server
+
+
+@pytest.fixture
+def strict_server(tmp_path):
+    """A server that lets a person send one message, then one every half second."""
+    server = start_server(tmp_path, env={"SEND_BURST": "1", "SEND_RATE_PER_SECOND": "2"})
+    yield server
+    server.stop()
+
+
+def test_refused_message_fails_visibly_and_retry_sends_it_once(strict_server, people):
+    ann = people(strict_server.url)
+    ann.goto("/chat?name=Ann&room=outbox")
+    ann.wait_joined("Ann")
+    ann.say("first")
+    ann.say("second, too fast")
+
+    failed = ann.page.locator("#outbox li.pending.is-failed")
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".msg-text")).to_have_text("second, too fast")
+    expect(failed.locator(".msg-error")).to_contain_text("too fast")
+    retry = failed.get_by_role("button", name="Retry")
+    sent = ann.page.locator("#messages li.msg.own", has_text="second, too fast")
+    for _ in range(20):  # the bucket refills every half second
+        retry.click()
+        expect(ann.page.locator("#outbox li.is-sending")).to_have_count(0)
+        if sent.count():
+            break
+    expect(sent.locator(".msg-status")).to_have_text("sent")
+    expect(ann.page.locator("#outbox li")).to_have_count(0)
+    texts = ann.page.locator("#messages li.msg .msg-text").all_text_contents()
+    assert texts == ["first", "second, too fast"]
+
+
+def test_a_failed_message_can_be_discarded(strict_server, people):
+    ann = people(strict_server.url)
+    ann.goto("/chat?name=Ann&room=discard")
+    ann.wait_joined("Ann")
+    ann.say("kept")
+    ann.say("thrown away")
+    failed = ann.page.locator("#outbox li.pending.is-failed")
+    failed.get_by_role("button", name="Discard").click()
+    expect(ann.page.locator("#outbox li")).to_have_count(0)
+
+
+def test_client_ids_work_without_crypto_random_uuid(server, people):
+    """Plain http:// to a LAN address is not a secure context: no crypto.randomUUID."""
+    ann = people(server.url)
+    ann.context.add_init_script("delete Crypto.prototype.randomUUID;")
+    ann.goto("/chat?name=Ann&room=no-uuid")
+    ann.wait_joined("Ann")
+    assert ann.page.evaluate("typeof crypto.randomUUID") == "undefined"
+    ann.say("sent with a home-made id")
+    mine = ann.page.locator("#messages li.msg.own", has_text="home-made id")
+    expect(mine.locator(".msg-status")).to_have_text("sent")
+    token = ann.page.evaluate("localStorage.getItem('comongus.token')")
+    assert len(token) == 36 and token[14] == "4"
