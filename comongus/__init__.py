@@ -7,7 +7,14 @@ from typing import Any
 
 from flask import Flask
 
-from . import announcer, events, pages, presence, rest  # noqa: F401  (events registers handlers)
+from . import (
+    announcer,
+    cluster,
+    events,  # noqa: F401  (events registers handlers)
+    pages,
+    presence,
+    rest,
+)
 from .config import load_config
 from .extensions import cors, socketio
 from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
@@ -37,7 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_SOCKET_PACKET_BYTES"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
+        **cluster.socketio_options(app.config),
     )
+    cluster.init_app(app)
     cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])
     close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),

@@ -28,8 +28,12 @@ class StorageUnavailable(Exception):
     """The database did not take the message; nothing was stored or broadcast."""
 
 
-def room_lock(room: str) -> threading.Lock:
-    return _ROOM_LOCKS[zlib.crc32(room.encode("utf-8", "surrogatepass")) % len(_ROOM_LOCKS)]
+def room_lock(room: str):
+    """The room's lock: this process's, and with REDIS_URL also the room's lock in Redis."""
+    from .cluster import shared_room_lock  # not at the top: cluster -> announcer -> chat
+
+    local = _ROOM_LOCKS[zlib.crc32(room.encode("utf-8", "surrogatepass")) % len(_ROOM_LOCKS)]
+    return shared_room_lock(room, local)
 
 
 def send_message(room: str, username: str, text: str, client_id: str | None = None) -> Message:

@@ -58,6 +58,11 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "DATABASE_URL": database_url(env, instance_path),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        # With REDIS_URL: the prefix of every key and of the Socket.IO channel (several
+        # chats can share one Redis), and how long a process that stops renewing
+        # its lease keeps its members (they are removed within about 5/3 of it).
+        "REDIS_PREFIX": env.get("REDIS_PREFIX", "").strip() or "comongus:",
+        "PRESENCE_LEASE_SECONDS": _float(env, "PRESENCE_LEASE_SECONDS", 15.0),
         "CORS_ORIGINS": _origins(env.get("CORS_ORIGINS", "*")),
         # Input limits, in characters (code points).
         "MAX_NAME_LENGTH": _int(env, "MAX_NAME_LENGTH", 32),

@@ -5,22 +5,38 @@ in a room is held by one token; every connection (socket id) with that token
 shares the name, and the name leaves only with its last connection. Names are
 compared by `name_key` (case and width do not count).
 
-`MemoryPresence` serves one process; a Redis implementation (for several
-processes) will sit behind the same interface.
+`MemoryPresence` serves one process; `RedisPresence` (with `REDIS_URL`) serves
+any number of processes sharing one Redis, behind the same interface.
 """
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Flask, current_app
 
+if TYPE_CHECKING:
+    import redis
+
 from .validation import name_key
+
+log = logging.getLogger(__name__)
 
 
 class NameTaken(Exception):
     """Someone else holds this name in this room."""
+
+
+class PresenceUnavailable(NameTaken):
+    """Redis did not answer, so the name could not be claimed.
+
+    A `NameTaken` so that the join handler refuses the join with this reason
+    (an error ack the client retries) instead of never acking.
+    """
 
 
 @dataclass(frozen=True)
@@ -125,9 +141,311 @@ class MemoryPresence:
         return Seat(room, holder.name)
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["comongus.presence"] = MemoryPresence()
+# The Lua below runs inside Redis, one script at a time, so a claim, a leave or
+# a reap is atomic across every process. Keys (P = REDIS_PREFIX):
+#   P.."room:"..room      hash  name key -> {name, token?, order, count}
+#   P.."rooms"            set   rooms with someone in them
+#   P.."seats:"..pid      hash  socket id -> [room, name key], one per process
+#   P.."procs"            set   process ids that hold seats
+#   P.."lease:"..pid      string with a TTL: the process is alive
+#   P.."reaped:"..pid     a tombstone: the process was taken for dead
+#   P.."order"            counter for the join order
+_UNSEAT = """
+local P = ARGV[1]
+local function unseat(pid, sid)
+  local seats = P .. 'seats:' .. pid
+  local place = redis.call('HGET', seats, sid)
+  if not place then return nil end
+  redis.call('HDEL', seats, sid)
+  place = cjson.decode(place)
+  local roomkey = P .. 'room:' .. place[1]
+  local raw = redis.call('HGET', roomkey, place[2])
+  if not raw then return nil end
+  local holder = cjson.decode(raw)
+  holder.count = holder.count - 1
+  if holder.count > 0 then
+    redis.call('HSET', roomkey, place[2], cjson.encode(holder))
+    return nil
+  end
+  redis.call('HDEL', roomkey, place[2])
+  if redis.call('EXISTS', roomkey) == 0 then redis.call('SREM', P .. 'rooms', place[1]) end
+  return {place[1], holder.name}
+end
+"""
 
+_JOIN = _UNSEAT + """
+local pid, sid, room, key, name, token = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local has_token, lease_ms = ARGV[8] == '1', ARGV[9]
+local seats = P .. 'seats:' .. pid
+local roomkey = P .. 'room:' .. room
+local raw = redis.call('HGET', roomkey, key)
+local holder = raw and cjson.decode(raw)
+local place = redis.call('HGET', seats, sid)
+if place and holder then
+  place = cjson.decode(place)
+  if place[1] == room and place[2] == key then return {'same', holder.name} end
+end
+if holder and (not has_token or holder.token ~= token) then return {'taken', holder.name} end
+local gone = unseat(pid, sid)
+local came = 0
+if holder then
+  holder.count = holder.count + 1
+else
+  holder = {name = name, count = 1, order = redis.call('INCR', P .. 'order')}
+  if has_token then holder.token = token end
+  came = 1
+end
+redis.call('HSET', roomkey, key, cjson.encode(holder))
+redis.call('SADD', P .. 'rooms', room)
+redis.call('HSET', seats, sid, cjson.encode({room, key}))
+redis.call('SADD', P .. 'procs', pid)
+if redis.call('EXISTS', P .. 'lease:' .. pid) == 0 then
+  redis.call('SET', P .. 'lease:' .. pid, '1', 'PX', lease_ms)
+end
+if gone then return {'ok', holder.name, came, gone[1], gone[2]} end
+return {'ok', holder.name, came}
+"""
+
+_LEAVE = _UNSEAT + """
+local gone = unseat(ARGV[2], ARGV[3])
+if gone then return gone end
+return {}
+"""
+
+# Renew this process's lease; then, unless this process itself missed a renewal
+# (Redis or this process stalled, so every lease may look expired), remove the
+# seats of every process whose lease expired.
+# Returns {status, reaped, departed, how many seats Redis holds for this process}.
+_TICK = _UNSEAT + """
+local pid, lease_ms, min_ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local status = 'ok'
+if redis.call('DEL', P .. 'reaped:' .. pid) == 1 then status = 'reaped' end
+local ttl = redis.call('PTTL', P .. 'lease:' .. pid)
+redis.call('SET', P .. 'lease:' .. pid, '1', 'PX', lease_ms)
+redis.call('SADD', P .. 'procs', pid)
+local reaped, departed = {}, {}
+if status == 'ok' and ttl >= min_ttl then
+  for _, other in ipairs(redis.call('SMEMBERS', P .. 'procs')) do
+    if other ~= pid and redis.call('EXISTS', P .. 'lease:' .. other) == 0 then
+      for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. other)) do
+        local gone = unseat(other, sid)
+        if gone then
+          departed[#departed + 1] = gone[1]
+          departed[#departed + 1] = gone[2]
+        end
+      end
+      redis.call('DEL', P .. 'seats:' .. other)
+      redis.call('SREM', P .. 'procs', other)
+      redis.call('SET', P .. 'reaped:' .. other, '1', 'EX', 86400)
+      reaped[#reaped + 1] = other
+    end
+  end
+elseif ttl < min_ttl and ttl ~= -2 then
+  status = 'late'
+end
+return {status, reaped, departed, redis.call('HLEN', P .. 'seats:' .. pid)}
+"""
+
+# Drop every seat of this process (a clean stop), so nobody waits for its lease.
+_RETIRE = _UNSEAT + """
+local pid = ARGV[2]
+local departed = {}
+for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. pid)) do
+  local gone = unseat(pid, sid)
+  if gone then
+    departed[#departed + 1] = gone[1]
+    departed[#departed + 1] = gone[2]
+  end
+end
+redis.call('DEL', P .. 'seats:' .. pid, P .. 'lease:' .. pid)
+redis.call('SREM', P .. 'procs', pid)
+return departed
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
+def _pairs(flat: list) -> list[Seat]:
+    return [Seat(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+@dataclass(frozen=True)
+class _Local:
+    seat: Seat
+    key: str
+    token: str | None
+
+
+@dataclass
+class Upkeep:
+    """What one round of lease upkeep changed, for the caller to announce."""
+
+    departed: list[Seat] = field(default_factory=list)  # names gone offline
+    returned: list[tuple[str, Seat]] = field(default_factory=list)  # (sid, seat) online again
+    lost: list[str] = field(default_factory=list)  # sids whose name someone else took meanwhile
+    reaped: list[str] = field(default_factory=list)  # ids of processes taken for dead
+    was_reaped: bool = False  # this process had been taken for dead
+
+
+class RedisPresence:
+    """Presence shared by every process on one Redis.
+
+    Each process has an id and a lease it renews (`upkeep`, from a background
+    task every lease/3 s); its seats live in Redis under that id, so a
+    survivor can remove them when the lease runs out. The process keeps a
+    mirror of its own seats: `seat_of` (asked on every message) stays local,
+    and the seats can be put back if this process was taken for dead.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, lease_seconds: float) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.process_id = uuid.uuid4().hex[:16]
+        self.lease_ms = max(1, int(lease_seconds * 1000))
+        self.interval = lease_seconds / 3
+        self._join = client.register_script(_JOIN)
+        self._leave = client.register_script(_LEAVE)
+        self._tick = client.register_script(_TICK)
+        self._retire = client.register_script(_RETIRE)
+        self._lock = threading.Lock()
+        self._local: dict[str, _Local] = {}
+        self._dirty = False  # a Redis call failed: the mirror and Redis may differ
+
+    def join(self, sid: str, room: str, name: str, token: str | None) -> JoinResult:
+        key = name_key(name)
+        with self._lock:
+            try:
+                reply = self._claim(sid, room, key, name, token)
+            except Exception as error:  # redis errors, timeouts
+                self._dirty = True
+                log.warning("presence: join in room %r failed: %s", room, error.__class__.__name__)
+                raise PresenceUnavailable("Who is online cannot be checked right now; "
+                                          "try again.") from error
+            status, held_as = _text(reply[0]), _text(reply[1])
+            if status == "taken":
+                raise NameTaken(f"The name {held_as!r} is taken in this room.")
+            seat = Seat(room, held_as)
+            if status == "same":
+                self._local.setdefault(sid, _Local(seat, key, token))
+                return JoinResult(seat, False, None)
+            self._local[sid] = _Local(seat, key, token)
+            went_offline = _pairs(reply[3:5])[0] if len(reply) > 3 else None
+            return JoinResult(seat, bool(reply[2]), went_offline)
+
+    def _claim(self, sid: str, room: str, key: str, name: str, token: str | None) -> list:
+        return self._join(args=[self.prefix, self.process_id, sid, room, key, name, token or "",
+                                "1" if token is not None else "0", self.lease_ms])
+
+    def leave(self, sid: str) -> Seat | None:
+        with self._lock:
+            if self._local.pop(sid, None) is None and not self._dirty:
+                return None
+            try:
+                gone = self._leave(args=[self.prefix, self.process_id, sid])
+            except Exception as error:
+                self._dirty = True  # upkeep removes it and announces the departure
+                log.warning("presence: leave failed, retried by upkeep: %s",
+                            error.__class__.__name__)
+                return None
+            return _pairs(gone)[0] if gone else None
+
+    def seat_of(self, sid: str) -> Seat | None:
+        local = self._local.get(sid)
+        return local.seat if local else None
+
+    def members(self, room: str) -> list[str]:
+        holders = self.redis.hgetall(self.prefix + "room:" + room)
+        return _names_in_order(holders)
+
+    def occupied_rooms(self) -> dict[str, list[str]]:
+        rooms = [_text(room) for room in self.redis.smembers(self.prefix + "rooms")]
+        pipe = self.redis.pipeline(transaction=False)
+        for room in rooms:
+            pipe.hgetall(self.prefix + "room:" + room)
+        listed = {room: _names_in_order(holders) for room, holders in zip(rooms, pipe.execute())}
+        return {room: names for room, names in listed.items() if names}
+
+    def upkeep(self) -> Upkeep:
+        """Renew this process's lease, reap dead processes, put back lost seats.
+
+        Raises redis errors; the caller tries again at the next round.
+        """
+        min_ttl = self.lease_ms - 2 * int(self.interval * 1000)
+        status, reaped, departed, seats_held = self._tick(
+            args=[self.prefix, self.process_id, self.lease_ms, min_ttl])
+        result = Upkeep(departed=_pairs(departed), reaped=[_text(pid) for pid in reaped])
+        if _text(status) == "late":
+            log.warning("presence: lease renewed late (Redis or this process stalled); "
+                        "not reaping this round")
+        result.was_reaped = _text(status) == "reaped"
+        # A count that differs means Redis lost or kept seats this process does not
+        # have (a failed call, or a Redis that restarted empty): put it right.
+        if result.was_reaped or self._dirty or seats_held != len(self._local):
+            self._reconcile(result)
+        return result
+
+    def _reconcile(self, result: Upkeep) -> None:
+        """Make Redis hold exactly this process's live seats (the mirror)."""
+        departed, returned, lost = len(result.departed), len(result.returned), len(result.lost)
+        with self._lock:
+            self._dirty = True
+            stored = self.redis.hgetall(self.prefix + "seats:" + self.process_id)
+            places = {_text(sid): json.loads(_text(place)) for sid, place in stored.items()}
+            for sid in places.keys() - self._local.keys():
+                gone = self._leave(args=[self.prefix, self.process_id, sid])
+                result.departed.extend(_pairs(gone))
+            for sid, local in list(self._local.items()):
+                if places.get(sid) == [local.seat.room, local.key]:
+                    continue
+                reply = self._claim(sid, local.seat.room, local.key, local.seat.name, local.token)
+                if _text(reply[0]) == "taken":
+                    del self._local[sid]
+                    result.lost.append(sid)
+                elif _text(reply[0]) == "ok" and reply[2]:
+                    result.returned.append((sid, local.seat))
+            self._dirty = False
+        departed, returned = len(result.departed) - departed, len(result.returned) - returned
+        lost = len(result.lost) - lost
+        if departed or returned or lost:
+            log.warning("presence: Redis differed from this process's seats: %d names left, "
+                        "%d put back, %d lost to others", departed, returned, lost)
+
+    def retire(self) -> list[Seat]:
+        """Drop all of this process's seats at once (a clean stop); returns the departures."""
+        with self._lock:
+            self._local.clear()
+            return _pairs(self._retire(args=[self.prefix, self.process_id]))
+
+
+def _names_in_order(holders: dict) -> list[str]:
+    decoded = [json.loads(_text(raw)) for raw in holders.values()]
+    return [holder["name"] for holder in sorted(decoded, key=lambda holder: holder["order"])]
+
+
+def redis_client(url: str) -> redis.Redis:
+    """A Redis client for presence and the rooms' locks.
+
+    Timeouts bound how long a join waits for a stalled Redis; surrogatepass
+    because a room or name may hold any code point the validation lets through.
+    """
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                encoding_errors="surrogatepass", health_check_interval=30)
+
+
+def init_app(app: Flask) -> None:
+    """MemoryPresence for one process; RedisPresence when `REDIS_URL` is set."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        app.extensions["comongus.presence"] = MemoryPresence()
+        return
+    client = redis_client(url)
+    app.extensions["comongus.redis"] = client
+    app.extensions["comongus.presence"] = RedisPresence(
+        client, app.config["REDIS_PREFIX"], app.config["PRESENCE_LEASE_SECONDS"])
 
 def current() -> Presence:
     """The presence table of the running app."""
