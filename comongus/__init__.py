@@ -17,6 +17,7 @@ from . import (
 )
 from .config import load_config
 from .extensions import cors, socketio
+from .inbound import handle_packets_in_order, refuse_malformed_packets, refuse_malformed_polling
 from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
 from .store import store
 from .websocket import refuse_websocket_compression
@@ -47,8 +48,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         **cluster.socketio_options(app.config),
     )
     cluster.init_app(app)
+    handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
+    refuse_malformed_packets(socketio.server)
     cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])
     close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
+    app.wsgi_app = refuse_malformed_polling(app.wsgi_app, socketio.server.eio,
+                                            app.config["MAX_SOCKET_PACKET_BYTES"])
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])

@@ -1,18 +1,21 @@
-"""Room-wide notices ("X has joined", "X has left") and `roomData`, from one background task.
+"""Room-wide notices ("X has joined!", "X has left.") and `roomData`, from one background task.
 
 Handlers never broadcast presence themselves. Sending from inside a handler is
 what let a dying socket's disconnect handler run inside another socket's send,
-recursively; and a room's member list sent after every join floods a full room
-(1,000 joins x 1,000 members). So handlers queue a notice and mark the room
-changed; this task sends notices in order and each room's list at most once per
-interval, an interval that grows with the room.
+recursively; and a notice plus a member list per join floods a full room
+(1,000 joins x 1,000 members, twice). So handlers report changes here, and this
+task sends each changed room, at most once per interval (one that grows with
+the room), its notices and then its new list. A few joins in one interval get
+a notice each ("Alice has joined!", to all but Alice); a burst gets one notice
+naming everyone ("Alice, Bob, ... and Zoe have joined!"), sent to everyone, the
+joiners too, so each learns of the others. Leaves likewise.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections import deque
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
@@ -22,37 +25,61 @@ from .extensions import socketio
 
 log = logging.getLogger(__name__)
 
+# Up to this many joins (or leaves) of one room in one interval get a notice each.
+NOTICES_BEFORE_A_BURST = 3
+
+
+@dataclass
+class _RoomChanges:
+    due: float  # when this room's notices and list may go out
+    joined: list[str] = field(default_factory=list)
+    joiner_sids: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 class Announcer:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.interval = app.config["ROOMDATA_INTERVAL"]
         self._lock = threading.Lock()
-        self._notices: deque[tuple[str, str, str | None]] = deque()  # (room, text, skip_sid)
-        self._due: dict[str, float] = {}  # changed room -> when its list may go out
+        self._changes: dict[str, _RoomChanges] = {}
         self._last_sent: dict[str, float] = {}
+        self._server = None
         self._wake = None
         self._task = None
 
     def joined(self, room: str, name: str, sid: str) -> None:
-        """Tell the room's others that `name` came online, then send the new list."""
-        self._queue(room, f"{name} has joined!", skip_sid=sid)
+        """`name` came online in `room` through connection `sid`."""
+        with self._lock:
+            changes = self._changed(room)
+            changes.joined.append(name)
+            changes.joiner_sids.append(sid)
+        self._wake.set()
 
     def left(self, room: str, name: str) -> None:
-        """Tell the room that `name` went offline, then send the new list."""
-        self._queue(room, f"{name} has left.", skip_sid=None)
-
-    def _queue(self, room: str, text: str, skip_sid: str | None) -> None:
+        """`name` went offline in `room` (its last connection left)."""
         with self._lock:
-            self._notices.append((room, text, skip_sid))
-            if room not in self._due:
-                size = len(presence.current().members(room))
-                spacing = self.interval * (1 + size / 100)
-                self._due[room] = max(time.monotonic(), self._last_sent.get(room, 0) + spacing)
-            if self._task is None:
-                self._wake = socketio.server.eio.create_event()
-                self._task = socketio.start_background_task(self._run)
+            self._changed(room).left.append(name)
         self._wake.set()
+
+    def _changed(self, room: str) -> _RoomChanges:
+        changes = self._changes.get(room)
+        if changes is None:
+            size = len(presence.current().members(room))
+            spacing = self.interval * (1 + size / 100)
+            due = max(time.monotonic(), self._last_sent.get(room, 0.0) + spacing)
+            changes = self._changes[room] = _RoomChanges(due)
+        if self._task is None:
+            # This app's own Socket.IO server: the module-level `socketio` is rebound
+            # by every create_app() (tests build many apps in one process).
+            self._server = socketio.server
+            self._wake = self._server.eio.create_event()
+            self._task = self._server.start_background_task(self._run)
+        return changes
 
     def _run(self) -> None:
         with self.app.app_context():
@@ -61,30 +88,50 @@ class Announcer:
                 self._wake.clear()
 
     def _send_due(self) -> float | None:
-        """Send queued notices and the lists that are due; returns seconds to the next."""
-        try:
-            while self._notices:
-                room, text, skip_sid = self._notices.popleft()
-                socketio.emit("message", admin_notice(room, text), to=room, skip_sid=skip_sid)
-                socketio.sleep(0)  # let the writers drain between broadcasts
-            now = time.monotonic()
-            with self._lock:
-                due = [room for room, at in self._due.items() if at <= now]
-                for room in due:
-                    del self._due[room]
-                    self._last_sent[room] = now
-            for room in due:
-                socketio.emit("roomData", room_data(room), to=room)
-                socketio.sleep(0)
-        except Exception:
-            log.exception("announcing to rooms failed")
+        """Send the rooms that are due; returns seconds until the next one (None: none)."""
+        now = time.monotonic()
         with self._lock:
-            for room in [r for r in self._last_sent if r not in self._due]:
-                if time.monotonic() - self._last_sent[room] > 60:
-                    del self._last_sent[room]
-            if not self._due:
-                return None
-            return max(0.0, min(self._due.values()) - time.monotonic())
+            due = [(room, changes) for room, changes in self._changes.items()
+                   if changes.due <= now]
+            for room, _changes in due:
+                del self._changes[room]
+                self._last_sent[room] = now
+            self._forget_quiet_rooms(now)
+            next_due = min((c.due for c in self._changes.values()), default=None)
+        for room, changes in due:
+            try:
+                self._announce(room, changes)
+            except Exception:
+                log.exception("announcing to room %r failed", room)
+        return None if next_due is None else max(0.0, next_due - time.monotonic())
+
+    def _announce(self, room: str, changes: _RoomChanges) -> None:
+        if len(changes.joined) <= NOTICES_BEFORE_A_BURST:
+            for name, sid in zip(changes.joined, changes.joiner_sids, strict=True):
+                self._broadcast(room, "message", admin_notice(room, f"{name} has joined!"),
+                                skip_sid=sid)
+        else:
+            # Everyone, the joiners too: each must learn of the others in the burst.
+            self._broadcast(room, "message",
+                            admin_notice(room, f"{_names(changes.joined)} have joined!"))
+        if len(changes.left) <= NOTICES_BEFORE_A_BURST:
+            for name in changes.left:
+                self._broadcast(room, "message", admin_notice(room, f"{name} has left."))
+        else:
+            self._broadcast(room, "message",
+                            admin_notice(room, f"{_names(changes.left)} have left."))
+        self._broadcast(room, "roomData", room_data(room))
+
+    def _broadcast(self, room: str, event: str, data: dict, skip_sid=None) -> None:
+        self._server.emit(event, data, to=room, skip_sid=skip_sid, namespace="/")
+        self._server.sleep(0)  # let the writers drain between broadcasts
+
+    def _forget_quiet_rooms(self, now: float) -> None:
+        """Drop the send times of rooms quiet for a minute, so the table stays small."""
+        if len(self._last_sent) > 1000:
+            for room in [r for r, at in self._last_sent.items()
+                         if now - at > 60 and r not in self._changes]:
+                del self._last_sent[room]
 
 
 def room_data(room: str) -> dict:

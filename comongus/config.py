@@ -82,6 +82,8 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0),
         # Packets queued for one connection before it is cut as a slow consumer.
         "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500),
+        # Packets from one connection waiting for its handler before it is cut.
+        "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100),
         # Sends refused for rate in a row before the connection is cut.
         "MAX_REFUSED_SENDS": _int(env, "MAX_REFUSED_SENDS", 20),
         # The eventlet server: open connections in all and per client address

@@ -45,6 +45,13 @@ def _fields(payload: Any, allowed: set[str]) -> dict:
     return payload
 
 
+@socketio.on_error_default
+def on_error(error):
+    """A handler failed: the sender gets an error ack, the log gets the traceback."""
+    current_app.logger.exception("handler for %r failed", request.event["message"])
+    return "Something went wrong on the server; try again."
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     """Any client may connect; it gets a send budget and must join to chat."""
@@ -80,11 +87,15 @@ def on_join(payload=None):
         with room_lock(room):  # no message slips between the history and the live stream
             join_room(room)
             history = _history(room, since)
-    except SQLAlchemyError:
-        current_app.logger.exception("join: history unavailable in room %r", room)
+    except SQLAlchemyError as error:
+        current_app.logger.error("join: history unavailable in room %r: %s", room,
+                                 error.__class__.__name__)
         leave_room(room)
         presence.current().leave(sid)
         return "The chat history is unavailable right now; try again."
+    if presence.current().seat_of(sid) != seat:  # disconnected while the history was read
+        leave_room(room)
+        return "Disconnected."
     if joined.came_online:
         announcer.current().joined(room, seat.name, sid)
         current_app.logger.info("join room=%r name=%r sid=%s", room, seat.name, sid)

@@ -85,7 +85,7 @@ def close_sessions_without_namespace(server, seconds: float) -> None:
     def close_if_idle(eio_sid):
         server.sleep(seconds)
         if eio_sid in server.eio.sockets and server.manager.sid_from_eio_sid(eio_sid, "/") is None:
-            server.eio.disconnect(eio_sid)
+            close_session(server.eio, eio_sid)
 
     server.eio.on("connect", on_eio_connect)
 
@@ -110,6 +110,18 @@ def cut_slow_consumers(server, max_backlog: int) -> None:
         send_packet(eio_sid, packet)
 
     eio.send_packet = guarded_send_packet
+
+
+def close_session(eio, eio_sid: str) -> None:
+    """Close an Engine.IO session without waiting for its queue to drain.
+
+    `eio.disconnect()` waits for the client to take its close packet: forever,
+    for a polling client with no GET pending, pinning the session and the greenlet.
+    """
+    socket = eio.sockets.get(eio_sid)
+    if socket is not None:
+        socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+        eio.sockets.pop(eio_sid, None)
 
 
 def _cut(socket) -> None:

@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException
 from . import presence
 from .chat import StorageUnavailable, rest_message, send_message
 from .store import store
-from .validation import InvalidInput, clean_client_id, clean_name, clean_room, clean_text
+from .validation import (MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room,
+                         clean_text)
 
 bp = Blueprint("messages", __name__)
 
@@ -43,13 +44,13 @@ def http_error(error: HTTPException):
     return error
 
 
-def _query_count(name: str, low: int, high: int | None = None) -> int | None:
+def _query_count(name: str, low: int, high: int = MAX_COUNT) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
-        raise InvalidInput(f"{name} must be a whole number {bounds}.")
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
 
 

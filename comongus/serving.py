@@ -12,9 +12,12 @@ import os
 import signal
 from collections import Counter
 
+import socket
+
 import eventlet
 import eventlet.hubs
 import eventlet.patcher
+import eventlet.wsgi
 from flask import Flask
 
 from .extensions import socketio
@@ -100,8 +103,11 @@ def serve(app: Flask, host: str, port: int) -> None:
     """Serve `app` on eventlet at host:port until SIGTERM or Ctrl-C."""
     config = app.config
     _stop_on_sigterm(app)
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = eventlet.listen(address, family)
     app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
-    socketio.run(app, host=host, port=port, log_output=False,
-                 custom_pool=ConnectionPool(config["MAX_CONNECTIONS"],
-                                            config["MAX_CONNECTIONS_PER_ADDRESS"]),
-                 socket_timeout=config["SOCKET_TIMEOUT"])
+    # debug=False: eventlet's default writes tracebacks into 500 answers.
+    eventlet.wsgi.server(listener, app, log_output=False, debug=False,
+                         custom_pool=ConnectionPool(config["MAX_CONNECTIONS"],
+                                                    config["MAX_CONNECTIONS_PER_ADDRESS"]),
+                         socket_timeout=config["SOCKET_TIMEOUT"])

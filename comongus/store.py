@@ -132,8 +132,8 @@ def with_driver(url: str) -> str:
     return url
 
 
-# How long a write waits for another SQLite writer (another process, say) to let go.
-SQLITE_LOCK_WAIT_SECONDS = 15.0
+# How long a write waits for another writer (another process, say) to let go.
+LOCK_WAIT_SECONDS = 15.0
 
 
 def make_engine(url: str) -> Engine:
@@ -147,7 +147,17 @@ def make_engine(url: str) -> Engine:
     url = with_driver(url)
     if not url.startswith("sqlite"):
         _let_psycopg2_wait_cooperatively()
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+
+        @event.listens_for(engine, "connect")
+        def _bound_waits(dbapi_connection, _record):
+            # A statement stuck behind another session's lock fails (an error ack)
+            # instead of holding its sender's queue for ever.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+            dbapi_connection.commit()
+
+        return engine
     engine = create_engine(url, connect_args={"timeout": 0.05})
 
     @event.listens_for(engine, "connect")
@@ -164,7 +174,7 @@ def make_engine(url: str) -> Engine:
         # A writer takes the write lock at BEGIN, so it never fails half-way
         # with "database is locked" after it has read.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
                 connection.exec_driver_sql(f"BEGIN {mode}")

@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 RESERVED_NAMES = {"admin"}
+MAX_COUNT = 2**53 - 1  # ids and seqs stay exact in JavaScript and fit every database
 MAX_TOKEN_LENGTH = 128
 MAX_CLIENT_ID_LENGTH = 64
 
@@ -20,8 +21,9 @@ class InvalidInput(ValueError):
 
 
 def _has_invisible_characters(value: str) -> bool:
-    # Control (Cc), format (Cf: zero-width, bidi overrides) and line/paragraph separators.
-    return any(unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"} for char in value)
+    # Control (Cc), format (Cf: zero-width, bidi overrides), line/paragraph
+    # separators, and lone surrogates (Cs), which no database can store.
+    return any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for char in value)
 
 
 def _label(value: Any, field: str, limit_key: str) -> str:
@@ -100,6 +102,6 @@ def clean_count(value: Any, field: str) -> int | None:
     """An optional whole number of zero or more (`since`, `after`, `before`)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{field} must be a whole number of zero or more.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise InvalidInput(f"{field} must be a whole number from 0 to {MAX_COUNT}.")
     return value

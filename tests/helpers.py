@@ -69,6 +69,38 @@ def postgres_schema_url() -> tuple[str, Callable[[], None]]:
     return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}", drop
 
 
+def engineio_websocket(url: str, **options):
+    """A raw Socket.IO connection over WebSocket, handshake and namespace connect done.
+
+    It reads frames in the order the server wrote them (python-socketio's client
+    hands each event to a thread of its own, so its order proves nothing).
+    """
+    import websocket
+
+    ws = websocket.create_connection(
+        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options)
+    assert ws.recv().startswith("0{")
+    ws.send("40")
+    assert ws.recv().startswith("40{")
+    return ws
+
+
+def read_events(ws, event: str, count: int, keep=lambda payload: True) -> list:
+    """The next `count` payloads of `event` that `keep` accepts, on a raw connection."""
+    import json
+
+    found = []
+    while len(found) < count:
+        frame = ws.recv()
+        if frame == "2":
+            ws.send("3")  # answer the heartbeat
+        elif frame.startswith("42["):
+            name, *args = json.loads(frame[2:])
+            if name == event and keep(args[0]):
+                found.append(args[0])
+    return found
+
+
 class ServerProcess:
     """A real ComongUS process (`python app.py` by default) on a free port."""
 

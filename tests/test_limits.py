@@ -8,9 +8,8 @@ import time
 
 import pytest
 import requests
-import websocket
 
-from tests.helpers import start_server, wait_for
+from tests.helpers import engineio_websocket, start_server, wait_for
 from tests.test_real_server import ChatClient
 
 
@@ -24,16 +23,6 @@ def test_sender_that_keeps_flooding_is_disconnected(connect):
     assert not flooder.client.is_connected()
     bob.wait_for_text("Flood has left.")
     assert [m["text"] for m in bob.events("message") if m["user"] == "Flood"] == ["m0", "m1", "m2"]
-
-
-def engineio_websocket(url, **options):
-    """A raw Socket.IO connection over WebSocket: handshake and namespace connect done."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options)
-    assert ws.recv().startswith("0{")
-    ws.send("40")
-    assert ws.recv().startswith("40{")
-    return ws
 
 
 @pytest.mark.slow
@@ -52,12 +41,16 @@ def test_client_that_stops_reading_is_cut_and_catches_up_with_since(tmp_path):
         sender.call("join", {"name": "Sender", "room": "busy"})
         # Slow never reads again: the TCP buffers fill (a few MB on loopback), then
         # the server's queue for it.
-        text = "x" * 1990
-        for i in range(COUNT):
-            sender.sio.emit("sendMessage", {"text": f"{i:04d}{text}", "clientId": str(i)})
+        text, acked = "x" * 1990, []
+        for i in range(COUNT):  # at most 50 unacked, as a client with an outbox would
+            wait_for(lambda: len(acked) > i - 50, timeout=30, message="acks")  # noqa: B023
+            sender.sio.emit("sendMessage", {"text": f"{i:04d}{text}", "clientId": str(i)},
+                            callback=lambda *args: acked.append(args))
         wait_for(lambda: "Slow has left." in reader.texts(), timeout=60, message="the cut")
         wait_for(lambda: len(reader.chat_messages()) == COUNT, timeout=60, message="every message")
-        assert [int(m["text"][:4]) for m in reader.chat_messages()] == list(range(COUNT))
+        # (python-socketio hands each event to its own thread: compare by seq, not arrival)
+        by_seq = sorted(reader.chat_messages(), key=lambda m: m["seq"])
+        assert [int(m["text"][:4]) for m in by_seq] == list(range(COUNT))
         assert reader.sio.connected and sender.sio.connected
         assert "cut a slow consumer" in server.log()
 

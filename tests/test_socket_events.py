@@ -317,3 +317,40 @@ def test_database_refusing_writes_gives_error_ack_and_no_broadcast(connect, app,
     alice.emit("typing", True)  # something that does arrive, to flush anything in flight
     wait_for(lambda: bob.events("typing"))
     assert [m for m in bob.events("message") if m["user"] != "admin"] == []
+
+
+@pytest.mark.settings(ROOMDATA_INTERVAL=0.3)
+def test_a_burst_of_joins_is_one_notice_and_one_list(connect):
+    """1,000 people joining must not cost 1,000 notices and lists to each of 1,000 people."""
+    watcher = connect()
+    watcher.join("Watcher", "hall")
+    watcher.wait_for_users(["Watcher"])
+    watcher.forget()
+    burst = [connect() for _ in range(8)]
+    names = [f"P{i}" for i in range(8)]
+    for name, person in zip(names, burst):
+        assert person.join(name, "hall")[0] is None
+    watcher.wait_for_users(["Watcher", *names])
+    wait_for(lambda: any("P7" in text for text in watcher.texts()))
+    notices = [m["text"] for m in watcher.events("message")]
+    assert len(notices) <= 4 and len(watcher.events("roomData")) <= 2
+    assert notices[-1].endswith("P5, P6 and P7 have joined!")
+    assert all(name in " ".join(notices) for name in names)  # everyone is named
+    assert "P5, P6 and P7 have joined!" in burst[7].texts()[-1]  # joiners learn of each other
+
+
+@pytest.mark.settings(ROOMDATA_INTERVAL=0.3)
+def test_a_burst_of_leaves_is_one_notice(connect):
+    watcher = connect()
+    watcher.join("Watcher", "hall")
+    people = [connect() for _ in range(6)]
+    for i, person in enumerate(people):
+        person.join(f"P{i}", "hall")
+    wait_for(lambda: any("P5" in text and "joined" in text for text in watcher.texts()))
+    watcher.forget()
+    for person in people:
+        person.disconnect()
+    watcher.wait_for_users(["Watcher"])
+    notices = [m["text"] for m in watcher.events("message")]
+    assert len(notices) <= 4 and notices[-1].endswith("P4 and P5 have left.")
+    assert all(f"P{i}" in " ".join(notices) for i in range(6))

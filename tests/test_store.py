@@ -34,17 +34,21 @@ def test_concurrent_writers_get_gap_free_seq_in_commit_order(app):
 
 
 def test_concurrent_resends_of_one_client_id_store_one_message(app):
-    results = []
+    results, errors = [], []
 
     def resend():
-        with app.app_context():
-            results.append(store.save_message("r", "Alice", "once", client_id="dup")[0].id)
+        try:
+            with app.app_context():
+                results.append(store.save_message("r", "Alice", "once", client_id="dup")[0].id)
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
 
     threads = [threading.Thread(target=resend) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     assert len(results) == 6 and len(set(results)) == 1
     with app.app_context():
         assert [m.text for m in store.latest_messages("r")] == ["once"]

@@ -1,0 +1,160 @@
+"""How a connection's packets reach the handlers: in order, off the reader, and safely.
+
+python-socketio and python-engineio answer a malformed packet in several ways:
+ignore it, log a traceback per packet, or, for an empty WebSocket frame, write
+an HTTP 500 into the upgraded stream. Here every such packet closes its
+connection with one warning line, at the layer that can tell.
+
+python-socketio runs handlers concurrently by default, which breaks one sender's
+order; run inline instead (`async_handlers=False`), a handler that waits on the
+database holds up its connection's reader, so the client's heartbeat answers
+go unread and the connection is dropped. Here each connection gets a queue and
+one worker that handles its packets one at a time, while the reader keeps
+reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, a
+stray binary frame) closes that connection with one warning line instead of a
+traceback per packet, and a connection that sends faster than its worker can
+handle is closed once `max_pending` packets wait.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections import deque
+from urllib.parse import parse_qs
+
+from .limits import close_session
+
+log = logging.getLogger(__name__)
+
+
+def handle_packets_in_order(server, max_pending: int) -> None:
+    """Route every Engine.IO message of `server` through a per-connection worker."""
+    handle_message = server._handle_eio_message
+    pending: dict[str, deque] = {}  # eio sid -> packets not yet handled, while a worker runs
+    lock = threading.Lock()
+
+    def on_message(eio_sid, data):
+        with lock:
+            waiting = pending.get(eio_sid)
+            if waiting is None:
+                pending[eio_sid] = deque([data])
+                server.start_background_task(work, eio_sid)
+                return
+            if len(waiting) >= max_pending:
+                overrun = True
+            else:
+                waiting.append(data)
+                overrun = False
+        if overrun:
+            log.warning("closed sid %s: over %d packets waiting", eio_sid, max_pending)
+            close_session(server.eio, eio_sid)
+
+    def work(eio_sid):
+        waiting = pending[eio_sid]
+        while True:
+            with lock:
+                if not waiting:
+                    del pending[eio_sid]
+                    return
+                data = waiting.popleft()
+            try:
+                handle_message(eio_sid, data)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                    RecursionError, UnicodeError) as error:
+                # The handlers catch their own errors (events.on_error), so what
+                # lands here is a packet the protocol layer could not read.
+                log.warning("closed sid %s: malformed packet (%s)", eio_sid,
+                            error.__class__.__name__)
+                with lock:
+                    pending.pop(eio_sid, None)
+                close_session(server.eio, eio_sid)
+                return
+
+    server.eio.on("message", on_message)
+
+
+# What a client may send as the first character of an Engine.IO packet: close,
+# ping, pong, message, upgrade, noop (and "b", a base64 binary message on polling).
+_CLIENT_PACKET_TYPES = frozenset("123456")
+
+
+def _malformed(packet: str) -> bool:
+    return not packet or packet[0] not in _CLIENT_PACKET_TYPES
+
+
+def refuse_malformed_packets(server) -> None:
+    """Close connections that send malformed Engine.IO frames or Socket.IO events."""
+    eio = server.eio
+    websocket_class = eio._async["websocket"]
+
+    class CheckedWebSocketWSGI:
+        """The async driver's WebSocket app, with each frame checked before Engine.IO."""
+
+        def __init__(self, handler, eio_server):
+            self._app = websocket_class(lambda ws: handler(_CheckedFrames(ws)), eio_server)
+
+        def __call__(self, environ, start_response):
+            return self._app(environ, start_response)
+
+    eio._async = {**eio._async, "websocket": CheckedWebSocketWSGI}
+
+    handle_event = server._handle_event
+
+    def checked_handle_event(eio_sid, namespace, id, data):
+        if not data or not isinstance(data[0], str):
+            raise ValueError("event name is not a string")
+        return handle_event(eio_sid, namespace, id, data)
+
+    server._handle_event = checked_handle_event
+
+
+class _CheckedFrames:
+    """A WebSocket whose malformed text frames end the connection."""
+
+    def __init__(self, ws) -> None:
+        self._ws = ws
+
+    def wait(self):
+        frame = self._ws.wait()
+        if isinstance(frame, str) and _malformed(frame):
+            log.warning("closed a WebSocket: malformed Engine.IO frame")
+            return None  # as if the client had closed: Engine.IO ends the session
+        return frame
+
+    def __getattr__(self, name):
+        return getattr(self._ws, name)
+
+
+def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
+    """WSGI middleware: a long-polling POST must carry well-formed Engine.IO packets.
+
+    Otherwise the session is closed and the POST gets `400`, where Engine.IO would
+    log a traceback (a body that is not UTF-8) or quietly skip the packet.
+    """
+
+    def app(environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or \
+                not environ.get("PATH_INFO", "").startswith("/socket.io"):
+            return wsgi_app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = max_bytes + 1
+        if length > max_bytes:
+            return wsgi_app(environ, start_response)  # Engine.IO refuses it as too large
+        body = environ["wsgi.input"].read(length)
+        try:
+            packets = body.decode("utf-8").split("\x1e")
+        except UnicodeDecodeError:
+            packets = [""]
+        if any(_malformed(packet) and not packet.startswith("b") for packet in packets):
+            sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+            log.warning("closed sid %s: malformed long-polling packet", sid)
+            close_session(eio, sid)
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"malformed packet"]
+        environ["wsgi.input"] = io.BytesIO(body)
+        return wsgi_app(environ, start_response)
+
+    return app
