@@ -19,5 +19,5 @@ run: $(VENV)/.runtime
 	$(PY) app.py
 
 test: $(VENV)/.dev
-	bash scripts/ensure-chromium.sh
+	bash scripts/install-test-tools.sh
 	$(PY) -m pytest
