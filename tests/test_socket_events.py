@@ -351,6 +351,7 @@ def test_a_burst_of_leaves_is_one_notice(connect):
     for person in people:
         person.disconnect()
     watcher.wait_for_users(["Watcher"])
+    wait_for(lambda: any("P5" in text and "left" in text for text in watcher.texts()))
     notices = [m["text"] for m in watcher.events("message")]
     assert len(notices) <= 4 and notices[-1].endswith("P4 and P5 have left.")
     assert all(f"P{i}" in " ".join(notices) for i in range(6))
