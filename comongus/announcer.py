@@ -31,7 +31,8 @@ NOTICES_BEFORE_A_BURST = 3
 
 @dataclass
 class _RoomChanges:
-    due: float  # when this room's notices and list may go out
+    latest: float  # the room's next send may not wait past this (its spacing)
+    due: float  # when it goes out: an interval after the last change, or `latest`
     joined: list[str] = field(default_factory=list)
     joiner_sids: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
@@ -67,12 +68,22 @@ class Announcer:
         self._wake.set()
 
     def _changed(self, room: str) -> _RoomChanges:
+        """The room's pending changes, due once it has been quiet for an interval.
+
+        A room quiet for its spacing goes out at once; in a storm of changes it
+        goes out every spacing (which grows with the room, as a list's cost grows
+        with its square), and an interval after the storm ends.
+        """
+        now = time.monotonic()
         changes = self._changes.get(room)
         if changes is None:
             size = len(presence.current().members(room))
             spacing = self.interval * (1 + size / 100)
-            due = max(time.monotonic(), self._last_sent.get(room, 0.0) + spacing)
-            changes = self._changes[room] = _RoomChanges(due)
+            latest = max(now, self._last_sent.get(room, 0.0) + spacing)
+            due = now if latest == now else min(latest, now + self.interval)
+            changes = self._changes[room] = _RoomChanges(latest, due)
+        elif changes.due > now:
+            changes.due = min(changes.latest, now + self.interval)
         if self._task is None:
             # This app's own Socket.IO server: the module-level `socketio` is rebound
             # by every create_app() (tests build many apps in one process).
