@@ -25,6 +25,8 @@ from .extensions import socketio
 
 log = logging.getLogger(__name__)
 
+LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
+
 _REFUSAL_BODY = b'{"error": "Too many connections from your address."}'
 REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
            b"Retry-After: 5\r\nConnection: close\r\n"
@@ -115,7 +117,10 @@ def serve(app: Flask, host: str, port: int) -> None:
     _stop_on_sigterm(app)
     _calm_the_garbage_collector()
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listener = eventlet.listen(address, family)
+    # eventlet listens with a backlog of 50: a burst of new connections (long-polling
+    # clients open one per request) overflows it, and each dropped SYN costs its
+    # client a one-second retransmit.
+    listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
     app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
     # debug=False: eventlet's default writes tracebacks into 500 answers.
     eventlet.wsgi.server(listener, app, log_output=False, debug=False,
