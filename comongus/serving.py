@@ -46,6 +46,9 @@ class ConnectionPool(eventlet.GreenPool):
         self.open_by_address: Counter[str] = Counter()
 
     def spawn(self, function, connection, *args):
+        # Without TCP_NODELAY a response written in two parts (headers, then a
+        # body) waits for the client's delayed ACK: 40 ms per page of messages.
+        connection[1].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         address = connection[0][0]
         if self.per_address and self.open_by_address[address] >= self.per_address:
             return super().spawn(_refuse, connection)
