@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, Row, create_engine, event, select, text
+from sqlalchemy import Engine, Row, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -85,6 +85,11 @@ class Store:
         """The first `limit` messages of `room` with a `seq` above `seq`: a client's catch-up."""
         query = select(*Message.__table__.columns).where(Message.room == room, Message.seq > seq)
         return self._all(query.order_by(Message.seq).limit(limit))
+
+    def latest_id(self) -> int | None:
+        """The id of the newest stored message (None while there is none)."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(Message.id))).scalar()
 
     def ping(self) -> None:
         """Raise unless the database answers."""

@@ -168,3 +168,13 @@ def test_cors_origins_setting_limits_rest(client):
     foreign = client.get("/messages", headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://school.example"
     assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_a_cached_page_never_hides_a_newer_message(client, save):
+    """Pages are cached; a message stored by anything else (another process) still shows."""
+    assert texts(client.get("/messages?limit=2")) == []
+    save("lobby", "Alice", "from elsewhere")
+    assert texts(client.get("/messages?limit=2")) == ["from elsewhere"]
+    client.post("/messages", json={"username": "Bob", "text": "over REST", "roomname": "lobby"})
+    assert texts(client.get("/messages?limit=2")) == ["from elsewhere", "over REST"]
+    assert texts(client.get("/messages?limit=1")) == ["over REST"]
