@@ -21,3 +21,6 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	bash scripts/install-test-tools.sh
 	$(PY) -m pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check comongus tests benchmarks app.py

@@ -27,8 +27,15 @@ from .chat import StorageUnavailable, admin_notice, room_lock, send_message, soc
 from .extensions import socketio
 from .limits import TokenBucket
 from .store import store
-from .validation import (InvalidInput, clean_client_id, clean_count, clean_name, clean_room,
-                         clean_text, clean_token)
+from .validation import (
+    InvalidInput,
+    clean_client_id,
+    clean_count,
+    clean_name,
+    clean_room,
+    clean_text,
+    clean_token,
+)
 
 # One send budget per connection (socket id) of this process.
 _send_buckets: dict[str, TokenBucket] = {}

@@ -364,7 +364,8 @@ class RedisPresence:
         pipe = self.redis.pipeline(transaction=False)
         for room in rooms:
             pipe.hgetall(self.prefix + "room:" + room)
-        listed = {room: _names_in_order(holders) for room, holders in zip(rooms, pipe.execute())}
+        listed = {room: _names_in_order(holders)
+                  for room, holders in zip(rooms, pipe.execute(), strict=True)}
         return {room: names for room, names in listed.items() if names}
 
     def upkeep(self) -> Upkeep:

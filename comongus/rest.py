@@ -14,8 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import presence
 from .chat import StorageUnavailable, rest_message, send_message
 from .store import store
-from .validation import (MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room,
-                         clean_text)
+from .validation import MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room, clean_text
 
 bp = Blueprint("messages", __name__)
 

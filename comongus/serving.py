@@ -11,9 +11,8 @@ import gc
 import logging
 import os
 import signal
-from collections import Counter
-
 import socket
+from collections import Counter
 
 import eventlet
 import eventlet.hubs

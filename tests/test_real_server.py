@@ -12,8 +12,15 @@ import requests
 import socketio
 import websocket
 
-from tests.helpers import (ROOT, ServerProcess, engineio_websocket, postgres_schema_url,
-                           read_events, start_server, wait_for)
+from tests.helpers import (
+    ROOT,
+    ServerProcess,
+    engineio_websocket,
+    postgres_schema_url,
+    read_events,
+    start_server,
+    wait_for,
+)
 
 
 class ChatClient:

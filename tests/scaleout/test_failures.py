@@ -29,7 +29,7 @@ def users(server, room: str) -> list[str]:
 @pytest.mark.slow
 def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(start, members):
     a, b = start(), start()
-    ann, bob = members(a.url, "Ann", "lobby"), members(a.url, "Bob", "lobby")
+    ann, _bob = members(a.url, "Ann", "lobby"), members(a.url, "Bob", "lobby")
     cid, dan = members(b.url, "Cid", "lobby"), members(b.url, "Dan", "lobby")
     cid.wait_for_users(["Ann", "Bob", "Cid", "Dan"])
     ann.send("before the crash")

@@ -78,7 +78,7 @@ def test_racing_claims_of_one_name_on_two_processes_never_both_win(make_redis_pr
         room, wins = f"race-{round_}", []
         start = threading.Barrier(2)
 
-        def claim(presence, sid, name):
+        def claim(presence, sid, name, start=start, wins=wins, room=room):
             start.wait()
             try:
                 wins.append(presence.join(sid, room, name, None))

@@ -62,18 +62,18 @@ def test_a_name_is_unique_across_processes_and_a_token_shares_it(start, members)
 def test_racing_joins_of_one_name_on_two_processes_never_both_succeed(start):
     a, b = start(), start()
     clients = [socketio.Client(reconnection=False) for _ in range(2)]
-    for client, server in zip(clients, (a, b)):
+    for client, server in zip(clients, (a, b), strict=True):
         client.connect(server.url, transports=["websocket"], wait_timeout=10)
     try:
         for round_ in range(30):
             room, acks, barrier = f"race-{round_}", [], threading.Barrier(2)
 
-            def join(client, name):
+            def join(client, name, barrier=barrier, acks=acks, room=room):
                 barrier.wait()
                 acks.append(client.call("join", {"name": name, "room": room}, timeout=10))
 
             threads = [threading.Thread(target=join, args=(client, name))
-                       for client, name in zip(clients, ("Zoe", "zoe"))]
+                       for client, name in zip(clients, ("Zoe", "zoe"), strict=True)]
             for thread in threads:
                 thread.start()
             for thread in threads:

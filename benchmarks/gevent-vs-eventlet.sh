@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The same ComongUS code on eventlet (python app.py, the product's server) and on
+# gevent (benchmarks/gevent_server.py), one scenario, A, B, A, B ...
+#
+#   benchmarks/gevent-vs-eventlet.sh [loadgen options]   default: the fan-out of 1,000
+#
+# Needs gevent in the venv (`.venv/bin/pip install gevent`); the settings are those
+# of compare-with-seed.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=${BENCH:-$ROOT/../shared/bench/bench}
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+OUT=${OUT:-/tmp/comongus-bench/gevent-vs-eventlet}
+rm -rf "$OUT" && mkdir -p "$OUT"
+SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
+SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
+run() { # port, command
+    echo "cd $ROOT && rm -f $OUT/chat-$1.sqlite3* && env $SETTINGS HOST=127.0.0.1 PORT=$1 \
+DATABASE_URL=sqlite:///$OUT/chat-$1.sqlite3 $2"
+}
+if [ $# -eq 0 ]; then
+    set -- --clients 1000 --senders 10 --rate 1 --duration 10 --repeats 2
+fi
+"$BENCH" compare \
+    --a "$(run 5711 "$PYTHON app.py")" --a-url http://127.0.0.1:5711 --a-name eventlet \
+    --b "$(run 5712 "$PYTHON benchmarks/gevent_server.py")" --b-url http://127.0.0.1:5712 \
+    --b-name gevent --out "$OUT" "$@"
