@@ -27,7 +27,7 @@ class Store:
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
-        Base.metadata.create_all(engine)
+        _create_tables(engine)
         app.extensions["comongus.store"] = engine
 
     @property
@@ -103,6 +103,18 @@ class Store:
             return list(connection.execute(query))
 
 
+def _create_tables(engine: Engine) -> None:
+    """Create the tables that are missing, one process at a time.
+
+    Processes started together on an empty PostgreSQL database (a cluster's
+    first start) would otherwise race on CREATE TABLE and one would fail.
+    """
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(727465)"))  # any fixed key
+        Base.metadata.create_all(connection)
+
+
 def _filtered(query, room: str | None, before_id: int | None):
     if room is not None:
         query = query.where(Message.room == room)
@@ -171,7 +183,11 @@ def make_engine(url: str) -> Engine:
     def _configure(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # transactions begin in _begin below
         cursor = dbapi_connection.cursor()
+        # Switching to WAL needs the file to itself: at a first start another
+        # process may hold it for a moment. Later waits happen in _begin.
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=50")
         # NORMAL in WAL mode: a commit survives a crash of the process (not of the OS).
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

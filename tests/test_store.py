@@ -61,3 +61,21 @@ def test_messages_survive_a_new_app_on_the_same_database(settings, save):
         assert [m.text for m in store.latest_messages("lobby")] == ["before the restart"]
         message, created = store.save_message("lobby", "Bob", "after")
     assert created and message.seq == 2
+
+
+def test_processes_starting_together_on_an_empty_database_all_start(database_url):
+    """A cluster's first start: several apps create the tables at the same moment."""
+    errors = []
+
+    def start():
+        try:
+            create_app({"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading"})
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
