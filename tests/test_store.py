@@ -7,24 +7,34 @@ from comongus import create_app
 from comongus.store import store
 
 
-def test_concurrent_writers_get_gap_free_seq_in_commit_order(app):
-    """Writers racing in one room (and its very first message) never skip or share a seq."""
-    errors = []
+def run_together(count, work):
+    """Run `work(i)` in `count` threads at once; returns their results, raises their errors."""
+    results, errors = [None] * count, []
 
-    def write(writer):
+    def run(i):
         try:
-            with app.app_context():
-                for i in range(15):
-                    store.save_message("busy", f"w{writer}", f"{writer}-{i}")
-        except Exception as error:  # surfaced by the assertion below
+            results[i] = work(i)
+        except Exception as error:  # re-raised below, in the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_concurrent_writers_get_gap_free_seq_in_commit_order(app):
+    """Writers racing in one room (and its very first message) never skip or share a seq."""
+    def write(writer):
+        with app.app_context():
+            for i in range(15):
+                store.save_message("busy", f"w{writer}", f"{writer}-{i}")
+
+    run_together(4, write)
     with app.app_context():
         stored = store.latest_messages("busy", limit=1000)
     assert [m.seq for m in stored] == list(range(1, 61))  # id order is seq order
@@ -34,22 +44,11 @@ def test_concurrent_writers_get_gap_free_seq_in_commit_order(app):
 
 
 def test_concurrent_resends_of_one_client_id_store_one_message(app):
-    results, errors = [], []
+    def resend(_):
+        with app.app_context():
+            return store.save_message("r", "Alice", "once", client_id="dup")[0].id
 
-    def resend():
-        try:
-            with app.app_context():
-                results.append(store.save_message("r", "Alice", "once", client_id="dup")[0].id)
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=resend) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(results) == 6 and len(set(results)) == 1
+    assert len(set(run_together(6, resend))) == 1
     with app.app_context():
         assert [m.text for m in store.latest_messages("r")] == ["once"]
 
@@ -65,17 +64,5 @@ def test_messages_survive_a_new_app_on_the_same_database(settings, save):
 
 def test_processes_starting_together_on_an_empty_database_all_start(database_url):
     """A cluster's first start: several apps create the tables at the same moment."""
-    errors = []
-
-    def start():
-        try:
-            create_app({"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading"})
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_together(4, lambda _: create_app({"DATABASE_URL": database_url,
+                                          "SOCKETIO_ASYNC_MODE": "threading"}))
