@@ -246,21 +246,6 @@ end
 return {status, reaped, departed, redis.call('HLEN', P .. 'seats:' .. pid)}
 """
 
-# Drop every seat of this process (a clean stop), so nobody waits for its lease.
-_RETIRE = _UNSEAT + """
-local pid = ARGV[2]
-local departed = {}
-for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. pid)) do
-  local gone = unseat(pid, sid)
-  if gone then
-    departed[#departed + 1] = gone[1]
-    departed[#departed + 1] = gone[2]
-  end
-end
-redis.call('DEL', P .. 'seats:' .. pid, P .. 'lease:' .. pid)
-redis.call('SREM', P .. 'procs', pid)
-return departed
-"""
 
 
 def _text(value: bytes | str) -> str:
@@ -308,7 +293,6 @@ class RedisPresence:
         self._join = client.register_script(_JOIN)
         self._leave = client.register_script(_LEAVE)
         self._tick = client.register_script(_TICK)
-        self._retire = client.register_script(_RETIRE)
         self._lock = threading.Lock()
         self._local: dict[str, _Local] = {}
         self._dirty = False  # a Redis call failed: the mirror and Redis may differ
@@ -412,12 +396,6 @@ class RedisPresence:
         if departed or returned or lost:
             log.warning("presence: Redis differed from this process's seats: %d names left, "
                         "%d put back, %d lost to others", departed, returned, lost)
-
-    def retire(self) -> list[Seat]:
-        """Drop all of this process's seats at once (a clean stop); returns the departures."""
-        with self._lock:
-            self._local.clear()
-            return _pairs(self._retire(args=[self.prefix, self.process_id]))
 
 
 def _names_in_order(holders: dict) -> list[str]:

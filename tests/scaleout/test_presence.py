@@ -141,12 +141,3 @@ def test_a_process_taken_for_dead_puts_its_seats_back(make_redis_presence):
     assert result.returned == [("s1", Seat("lobby", "Ann"))] and result.lost == ["s2"]
     assert slow.seat_of("s2") is None
     assert other.members("lobby") == ["Cid", "Bob", "Ann"]
-
-
-def test_retiring_a_process_drops_its_seats_at_once(make_redis_presence):
-    leaving, staying = make_redis_presence(), make_redis_presence()
-    leaving.join("l1", "lobby", "Ann", "tok")
-    leaving.join("l2", "lobby", "Bob", None)
-    staying.join("s1", "lobby", "Ann", "tok")
-    assert leaving.retire() == [Seat("lobby", "Bob")]
-    assert staying.members("lobby") == ["Ann"] and leaving.seat_of("l1") is None
