@@ -150,3 +150,49 @@ def test_pages_and_rest_say_what_they_are(client):
     assert rest.headers["Content-Type"] == "application/json"
     assert rest.headers["X-Content-Type-Options"] == "nosniff"
     json.loads(rest.data)
+
+
+def test_session_that_never_joins_the_namespace_is_closed(tmp_path):
+    """A handshake alone must not hold a session until its heartbeats time out."""
+    import websocket
+
+    server = start_server(tmp_path, {"NAMESPACE_CONNECT_TIMEOUT": "1"})
+    try:
+        ws = websocket.create_connection(
+            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+            timeout=10)
+        assert ws.recv().startswith("0{")  # the Engine.IO handshake, then nothing from us
+        started = time.monotonic()
+        frames = []
+        try:
+            while True:
+                frame = ws.recv()
+                if not frame:
+                    break
+                frames.append(frame)
+        except (websocket.WebSocketConnectionClosedException, OSError):
+            pass
+        assert "1" in frames or not ws.connected  # closed by the server, well before 25 s
+        assert time.monotonic() - started < 8
+    finally:
+        server.stop()
+
+
+def test_connection_that_piles_up_packets_is_closed(tmp_path):
+    """A client firing packets faster than its handler can take them is cut, not queued."""
+    server = start_server(tmp_path, {"MAX_PENDING_PACKETS": "5", "SEND_BURST": "100000",
+                                     "SEND_RATE_PER_SECOND": "100000"})
+    try:
+        ws = engineio_websocket(server.url, timeout=10)
+        ws.send('42["join",{"name":"Burst","room":"lobby"}]')
+        for i in range(2000):
+            try:
+                ws.send(f'42["sendMessage","m{i}"]')
+            except OSError:
+                break
+        wait_for(lambda: "packets waiting" in server.log(), timeout=10, message="the cut")
+        stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
+        assert len(stored) < 2000
+        assert requests.get(server.url + "/healthz").status_code == 200
+    finally:
+        server.stop()
