@@ -103,13 +103,13 @@ def on_join(payload=None):
     if presence.current().seat_of(sid) != seat:  # disconnected while the history was read
         leave_room(room)
         return "Disconnected."
+    members = room_data(room)
     if joined.came_online:
         announcer.current().joined(room, seat.name, sid)
         current_app.logger.info("join room=%r name=%r sid=%s", room, seat.name, sid)
     else:
-        emit("roomData", room_data(room))
-    return None, {"user": {"name": seat.name, "room": room},
-                  "users": room_data(room)["users"],
+        emit("roomData", members)
+    return None, {"user": {"name": seat.name, "room": room}, "users": members["users"],
                   "history": [socket_message(message) for message in history]}
 
 
