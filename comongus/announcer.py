@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from . import presence
-from .chat import admin_notice
 from .extensions import socketio
+from .wire import admin_notice
 
 log = logging.getLogger(__name__)
 

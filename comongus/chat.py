@@ -1,4 +1,4 @@
-"""Sending a message: the one path REST and Socket.IO share, and the shapes on the wire.
+"""Sending a message: the one path REST and Socket.IO share.
 
 `send_message` stores first and broadcasts only what was committed, so a
 message a client sees live is one it can always read back later.
@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .cluster import shared_room_lock
 from .extensions import socketio
 from .models import Message
 from .store import store
+from .wire import socket_message
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ class StorageUnavailable(Exception):
 
 def room_lock(room: str):
     """The room's lock: this process's, and with REDIS_URL also the room's lock in Redis."""
-    from .cluster import shared_room_lock  # not at the top: cluster -> announcer -> chat
-
     local = _ROOM_LOCKS[zlib.crc32(room.encode("utf-8", "surrogatepass")) % len(_ROOM_LOCKS)]
     return shared_room_lock(room, local)
 
@@ -54,25 +53,3 @@ def send_message(room: str, username: str, text: str, client_id: str | None = No
     # handled: a burst from one sender must not pile up in everyone's queue.
     socketio.sleep(0)
     return message
-
-
-def _iso(moment: datetime) -> str:
-    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def socket_message(message: Message) -> dict:
-    """A stored message as the Socket.IO `message` event carries it."""
-    return {"id": message.id, "seq": message.seq, "user": message.username,
-            "text": message.text, "room": message.room, "date": _iso(message.created_at)}
-
-
-def rest_message(message: Message) -> dict:
-    """A stored message as the REST API shows it."""
-    return {"id": message.id, "seq": message.seq, "username": message.username,
-            "text": message.text, "roomname": message.room, "date": _iso(message.created_at)}
-
-
-def admin_notice(room: str, text: str) -> dict:
-    """A notice from `admin`: delivered live, never stored, so it has no id or seq."""
-    return {"id": None, "seq": None, "user": "admin", "text": text, "room": room,
-            "date": _iso(datetime.now(UTC).replace(tzinfo=None))}

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import announcer, presence
 from .announcer import room_data
-from .chat import StorageUnavailable, admin_notice, room_lock, send_message, socket_message
+from .chat import StorageUnavailable, room_lock, send_message
 from .extensions import socketio
 from .limits import TokenBucket
 from .store import store
@@ -36,6 +36,7 @@ from .validation import (
     clean_text,
     clean_token,
 )
+from .wire import admin_notice, socket_message
 
 # One send budget per connection (socket id) of this process.
 _send_buckets: dict[str, TokenBucket] = {}

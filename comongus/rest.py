@@ -12,9 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import presence
-from .chat import StorageUnavailable, rest_message, send_message
+from .chat import StorageUnavailable, send_message
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room, clean_text
+from .wire import rest_message
 
 bp = Blueprint("messages", __name__)
 

@@ -1,0 +1,28 @@
+"""The shapes on the wire: a stored message as Socket.IO and REST show it, and admin notices."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .models import Message
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def socket_message(message: Message) -> dict:
+    """A stored message as the Socket.IO `message` event carries it."""
+    return {"id": message.id, "seq": message.seq, "user": message.username,
+            "text": message.text, "room": message.room, "date": _iso(message.created_at)}
+
+
+def rest_message(message: Message) -> dict:
+    """A stored message as the REST API shows it."""
+    return {"id": message.id, "seq": message.seq, "username": message.username,
+            "text": message.text, "roomname": message.room, "date": _iso(message.created_at)}
+
+
+def admin_notice(room: str, text: str) -> dict:
+    """A notice from `admin`: delivered live, never stored, so it has no id or seq."""
+    return {"id": None, "seq": None, "user": "admin", "text": text, "room": room,
+            "date": _iso(datetime.now(UTC).replace(tzinfo=None))}
