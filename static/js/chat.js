@@ -1,6 +1,6 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
-import { ChatConnection, isNotice } from "./client.js";
+import { ChatConnection, isNotice, nameKey } from "./client.js";
 import { onLanguageChange, t } from "./i18n.js";
 import { fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
@@ -175,13 +175,19 @@ const handlers = {
   outbox(entry) {
     const stick = isNearBottom();
     const existing = dom.outbox.querySelector(`li[data-client-id="${entry.clientId}"]`);
-    if (entry.state === "sent" || entry.state === "discarded") {
+    const delivered = (seq) => dom.messages.querySelector(`li[data-seq="${seq}"]`);
+    const echo = entry.echoSeq === undefined ? null : delivered(entry.echoSeq);
+    if (echo && entry.state === "sending") {
+      // Its broadcast came before its ack: show it once, in place, still "sending…".
       if (existing) existing.remove();
-      if (entry.state === "sent") {
-        const delivered = dom.messages.querySelector(`li[data-seq="${entry.message.seq}"]`);
-        if (delivered) view.markSent(delivered);
-      }
+      view.setStatus(echo, "chat.sending");
+    } else if (entry.state === "sent" || entry.state === "discarded") {
+      if (existing) existing.remove();
+      if (echo) view.setStatus(echo, null);
+      const sent = entry.state === "sent" && delivered(entry.message.seq);
+      if (sent) view.setStatus(sent, "chat.sent");
     } else {
+      if (echo) view.setStatus(echo, null);
       const item = view.renderPending(entry);
       if (existing) existing.replaceWith(item);
       else dom.outbox.append(item);
@@ -192,8 +198,7 @@ const handlers = {
 
 /** Names are one person when they match ignoring case and width (as the server does). */
 function sameName(a, b) {
-  const key = (name) => String(name).normalize("NFKC").toLowerCase();
-  return Boolean(a) && Boolean(b) && key(a) === key(b);
+  return Boolean(a) && Boolean(b) && nameKey(a) === nameKey(b);
 }
 
 function drawPeople(users) {

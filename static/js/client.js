@@ -163,6 +163,11 @@ class Timeline {
 
 // ---------------------------------------------------------------- chat connection
 
+/** What makes two names one person, as the server counts it: case and width do not. */
+export function nameKey(name) {
+  return String(name).normalize("NFKC").toLowerCase();
+}
+
 export function isNotice(message) {
   return message.seq === null || message.seq === undefined;
 }
@@ -187,6 +192,7 @@ export class ChatConnection {
     this.everJoined = false;
     this.stopped = false;
     this.outbox = [];
+    this.inFlight = null; // the outbox item whose ack is awaited
     this.flushing = false;
     this.filling = false;
     this.held = null; // events that arrive while a join awaits its ack
@@ -279,8 +285,9 @@ export class ChatConnection {
       if (!this.timeline.started) this.timeline.start(history);
       for (const message of history) this.receive(message);
       const user = result && result.user;
+      this.user = typeof user === "string" ? user : (user && user.name) || this.name;
       this.on.joined({
-        user: typeof user === "string" ? user : (user && user.name) || this.name,
+        user: this.user,
         users: (result && result.users) || [],
         first,
       });
@@ -302,8 +309,23 @@ export class ChatConnection {
       this.on.reset();
       return;
     }
-    if (this.timeline.add(message)) this.on.message(message);
+    if (this.timeline.add(message)) {
+      this.on.message(message);
+      this.noticeEcho(message);
+    }
     if (this.timeline.hasGap) this.fillGap();
+  }
+
+  /**
+   * The message in flight came back as a broadcast before its ack (the usual order):
+   * tell the page which seq it is, so the page shows it once, not twice.
+   */
+  noticeEcho(message) {
+    const item = this.inFlight;
+    if (!item || item.echoSeq !== undefined || message.text !== item.text) return;
+    if (nameKey(message.user) !== nameKey(this.user)) return;
+    item.echoSeq = message.seq;
+    this.on.outbox(item);
   }
 
   /**
@@ -389,10 +411,12 @@ export class ChatConnection {
 
   sendOne(item) {
     item.attempt += 1;
+    this.inFlight = item;
     return new Promise((resolve) => {
       this.socket.timeout(ACK_TIMEOUT_MS).emit(
         "sendMessage", { text: item.text, clientId: item.clientId },
         (timeout, error, message) => {
+          this.inFlight = null;
           if (timeout) {
             // Lost with the connection: keep it; the same clientId is resent after
             // the next join and the server stores it once.

@@ -43,12 +43,13 @@ export function renderNotice(message) {
   return item;
 }
 
-/** Mark an own message as delivered. */
-export function markSent(item) {
+/** Show an own message's state: "chat.sending", "chat.sent", or null for none. */
+export function setStatus(item, key) {
   const status = item.querySelector(".msg-status");
   if (!status) return;
-  status.dataset.i18n = "chat.sent";
-  status.textContent = t("chat.sent");
+  if (key) status.dataset.i18n = key;
+  else delete status.dataset.i18n;
+  status.textContent = key ? t(key) : "";
 }
 
 /** An outbox entry: sending…, or failed with Retry and Discard buttons. */

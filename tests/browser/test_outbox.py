@@ -1,4 +1,4 @@
-"""The outbox: a message the server refuses stays on screen as failed, with Retry."""
+"""The outbox: a message shows once while it is sent, and a refused one stays, with Retry."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +13,41 @@ def strict_server(tmp_path):
     server = start_server(tmp_path, env={"SEND_BURST": "1", "SEND_RATE_PER_SECOND": "2"})
     yield server
     server.stop()
+
+
+COUNT_COPIES = """() => {
+  // After every change to the page, the most copies of one message text ever on it.
+  window.__mostCopies = 0;
+  new MutationObserver(() => {
+    const copies = new Map();
+    for (const text of document.querySelectorAll("#messages .msg-text, #outbox .msg-text")) {
+      const count = (copies.get(text.textContent) || 0) + 1;
+      copies.set(text.textContent, count);
+      window.__mostCopies = Math.max(window.__mostCopies, count);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+}"""
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_message_being_sent_is_never_shown_twice(server, people, transport):
+    """Its broadcast usually comes before its ack: the page must not show both copies."""
+    ann = people(server.url)
+    forced = "&transport=polling" if transport == "polling" else ""
+    ann.goto(f"/chat?name=Ann&room=shown-once-{transport}{forced}")
+    ann.wait_joined("Ann")
+    state = "polling" if transport == "polling" else "connected"  # upgraded to WebSocket
+    expect(ann.page.locator("#conn-state")).to_have_attribute("data-state", state)
+    ann.page.evaluate(COUNT_COPIES)
+    said = [f"only once {number}" for number in range(1, 11)]
+    for text in said:
+        ann.say(text)
+
+    statuses = ann.page.locator("#messages li.msg.own .msg-status")
+    expect(statuses).to_have_text(["sent"] * len(said))
+    expect(ann.page.locator("#outbox li")).to_have_count(0)
+    assert ann.page.locator("#messages li.msg .msg-text").all_text_contents() == said
+    assert ann.page.evaluate("window.__mostCopies") == 1
 
 
 def test_refused_message_fails_visibly_and_retry_sends_it_once(strict_server, people):
