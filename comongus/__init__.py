@@ -19,6 +19,7 @@ from .config import load_config
 from .extensions import cors, socketio
 from .inbound import handle_packets_in_order, refuse_malformed_packets, refuse_malformed_polling
 from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
+from .page_cache import PageCache
 from .store import store
 from .websocket import refuse_websocket_compression
 
@@ -57,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])
+    app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"])
 
     app.register_blueprint(rest.bp)
     app.register_blueprint(pages.bp)

@@ -4,9 +4,6 @@ Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes noth
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -19,39 +16,6 @@ from .wire import rest_message
 
 bp = Blueprint("messages", __name__)
 
-
-class PageCache:
-    """Encoded pages of GET /messages, each valid while no newer message exists.
-
-    Readers poll the board far more often than people write, and building a page
-    (100 rows to JSON) costs several times checking the newest id, which any
-    process's write changes, so a cached page is never stale.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._pages: OrderedDict[tuple, tuple[int | None, str]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, version: int | None) -> str | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None or page[0] != version:
-                return None
-            self._pages.move_to_end(key)
-            return page[1]
-
-    def put(self, key: tuple, version: int | None, body: str) -> None:
-        with self._lock:
-            self._pages[key] = (version, body)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self._size:
-                self._pages.popitem(last=False)
-
-
-@bp.record_once
-def _add_page_cache(state) -> None:
-    state.app.extensions["comongus.pages"] = PageCache()
 
 REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
@@ -102,20 +66,14 @@ def list_messages():
     after = _query_count("after", 0)
     before = _query_count("before", 0)
     limit = _query_count("limit", 1, MAX_PAGE) or 100
-    cache: PageCache = current_app.extensions["comongus.pages"]
-    key = (room, after, before, limit)
     try:
-        version = store.latest_id()
-        body = cache.get(key, version)
-        if body is None:
-            if after is not None:
-                messages = store.messages_after(after, room, limit, before)
-            else:
-                messages = store.latest_messages(room, limit, before)
-            body = current_app.json.dumps({"results": [rest_message(m) for m in messages]})
-            cache.put(key, version, body)
+        if after is not None:
+            messages = store.messages_after(after, room, limit, before)
+        else:
+            messages = store.latest_messages(room, limit, before)
     except SQLAlchemyError as error:
         raise StorageUnavailable("The messages cannot be read right now; try again.") from error
+    body = current_app.json.dumps({"results": [rest_message(m) for m in messages]})
     return current_app.response_class(body, mimetype="application/json")
 
 

@@ -6,8 +6,11 @@ the message is committed, and a room's `seq` runs 1, 2, 3, ... in commit order.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
@@ -29,6 +32,7 @@ class Store:
         engine = make_engine(app.config["DATABASE_URL"])
         _create_tables(engine)
         app.extensions["comongus.store"] = engine
+        app.extensions["comongus.changes"] = change_counter(engine)
 
     @property
     def engine(self) -> Engine:
@@ -86,11 +90,6 @@ class Store:
         query = select(*Message.__table__.columns).where(Message.room == room, Message.seq > seq)
         return self._all(query.order_by(Message.seq).limit(limit))
 
-    def latest_id(self) -> int | None:
-        """The id of the newest stored message (None while there is none)."""
-        with self.engine.connect() as connection:
-            return connection.execute(select(func.max(Message.id))).scalar()
-
     def ping(self) -> None:
         """Raise unless the database answers."""
         with self.engine.connect() as connection:
@@ -101,6 +100,32 @@ class Store:
         # more than the query itself on a page of 100.
         with self.engine.connect() as connection:
             return list(connection.execute(query))
+
+
+def change_counter(engine: Engine) -> Callable[[], object]:
+    """A value that changes whenever anything is committed, by any process.
+
+    For caches of what was read. On a SQLite file, `PRAGMA data_version` on a
+    connection kept for it (and never written through) costs microseconds; on
+    PostgreSQL, the newest message id, through one index lookup.
+    """
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:"):
+        watcher = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        lock = threading.Lock()
+
+        def data_version() -> int:
+            with lock:
+                return watcher.execute("PRAGMA data_version").fetchone()[0]
+
+        return data_version
+
+    def newest_id() -> int | None:
+        with engine.connect() as connection:
+            return connection.execute(select(func.max(Message.id))).scalar()
+
+    return newest_id
 
 
 def _create_tables(engine: Engine) -> None:

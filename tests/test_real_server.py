@@ -149,6 +149,31 @@ def test_history_survives_restart(tmp_path, clients, server_env):
         server.stop()
 
 
+def test_a_page_read_again_shows_what_another_process_stored(tmp_path, server_env):
+    """GET /messages answers repeat reads from memory; a write by another process on the
+    same database must still show at once, through either process."""
+    first = start_server(tmp_path, server_env)
+    second = start_server(tmp_path, server_env)
+    try:
+        def texts(server, query=""):
+            response = requests.get(f"{server.url}/messages{query}", timeout=10)
+            assert response.status_code == 200
+            return [m["text"] for m in response.json()["results"]]
+
+        for query in ("", "?roomname=lobby&limit=2"):
+            assert texts(first, query) == texts(first, query) == []
+        for number, (writer, reader) in enumerate([(second, first), (first, second)] * 2):
+            text = f"stored by the other process, {number}"
+            posted = requests.post(f"{writer.url}/messages", timeout=10, json={
+                "username": "Ann", "text": text, "roomname": "lobby"})
+            assert posted.status_code == 201
+            assert texts(reader)[-1] == text
+            assert texts(reader, "?roomname=lobby&limit=2")[-1] == text
+    finally:
+        first.stop()
+        second.stop()
+
+
 def test_every_acked_message_survives_sigkill_exactly_once(tmp_path, clients, server_env):
     server = start_server(tmp_path, server_env)
     alice = clients(server.url, ["websocket"])
