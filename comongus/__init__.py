@@ -50,9 +50,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     cluster.init_app(app)
     if socketio.server.eio.async_mode == "eventlet":
-        from .send_queue import use_send_queues  # imports eventlet: only when it serves
+        from .eventlet_sessions import lighten_sessions  # imports eventlet: only when it serves
 
-        use_send_queues(socketio.server.eio)
+        lighten_sessions(socketio.server.eio)
     handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
     refuse_malformed_packets(socketio.server)
     cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])

@@ -1,13 +1,20 @@
-"""Engine.IO's per-connection send queue, for eventlet, made cheap to wake.
+"""What each Engine.IO session costs on eventlet, cut down.
 
-A broadcast puts one packet in each recipient's queue, and each connection's
-writer task waits in `get`. eventlet's Queue wakes a waiting reader through a hub
-timer per `put` and arms an `eventlet.Timeout` per `get`: in a message to a room
-of 1,000 that is some 2,000 timers, and a profile put a fifth of the server's
-time there. Here a `put` that finds a reader waiting adds it to one list, which
-a single hub callback wakes, and one sweeper a second ends the gets that wait
-past their timeout. What Engine.IO relies on is unchanged: FIFO order, `Empty`
-on timeout or when not blocking, and `task_done`/`join`.
+Engine.IO gives every connection a send queue that its writer task waits on,
+and a task that sleeps through each ping interval. Both are cheap alone and
+add up in a room of 1,000:
+
+- A broadcast puts one packet in each recipient's queue. eventlet's Queue wakes
+  a waiting reader through a hub timer per `put` and arms an `eventlet.Timeout`
+  per `get`: some 2,000 timers per message, and a profile put a fifth of the
+  server's time there. `SendQueue` adds the readers a `put` finds waiting to
+  one list, which a single hub callback wakes, and one sweeper a second ends
+  the gets that wait past their timeout. What Engine.IO relies on is
+  unchanged: FIFO order, `Empty` on timeout or when not blocking, and
+  `task_done`/`join`.
+- A sleeping task keeps a greenlet, with its saved stack and its own Python
+  frame stack, alive per connection. The ping is a hub timer here instead, and
+  a task exists only while a ping is being sent.
 """
 from __future__ import annotations
 
@@ -15,9 +22,12 @@ import logging
 import time
 from collections import deque
 
+import eventlet
 import eventlet.event
 import eventlet.hubs
 import greenlet
+from engineio import packet
+from engineio import socket as engineio_socket
 from eventlet.queue import Empty
 
 log = logging.getLogger(__name__)
@@ -152,6 +162,26 @@ class SendQueue:
             self._all_done.wait()
 
 
-def use_send_queues(eio_server) -> None:
-    """Give every Engine.IO connection of `eio_server` (on eventlet) a SendQueue."""
+def _schedule_ping(session) -> None:
+    """Engine.IO's `Socket.schedule_ping`, on a hub timer instead of a sleeping task."""
+    # Only after the previous ping was answered, as Engine.IO does.
+    if session.last_ping:
+        session.last_ping = None
+        eventlet.hubs.get_hub().schedule_call_global(
+            session.server.ping_interval, eventlet.spawn_n, _ping, session)
+
+
+def _ping(session) -> None:
+    # In a task, not in the hub: a send to a client that stopped answering closes
+    # the session, which runs the disconnect handlers.
+    if not session.closing and not session.closed:
+        session.last_ping = time.time()
+        session.send(packet.Packet(packet.PING))
+
+
+def lighten_sessions(eio_server) -> None:
+    """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue and a
+    ping timer. The ping change is made to Engine.IO's Socket class, so it holds
+    for every server in the process: call this only where eventlet serves."""
     eio_server._async = {**eio_server._async, "queue": SendQueue, "queue_empty": Empty}
+    engineio_socket.Socket.schedule_ping = _schedule_ping

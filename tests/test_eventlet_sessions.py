@@ -1,8 +1,9 @@
-"""The send queue Engine.IO gets under eventlet: order, wake-ups, timeouts, join.
+"""Engine.IO sessions on eventlet: the send queue and the ping timer.
 
-The real-server tests run every packet through it; these pin down the edges a
-chat would only show under load: many writers woken by one broadcast, a writer
-that gives up waiting, a writer that is killed while it waits.
+The real-server tests run every packet through them; these pin down the edges a
+chat would only show under load or over time: many writers woken by one
+broadcast, a writer that gives up waiting or is killed while it waits, and
+heartbeats that keep coming to a client that answers them.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's own deprecation notice
     import eventlet
 
-from comongus.send_queue import Empty, SendQueue
+from comongus.eventlet_sessions import Empty, SendQueue
+from tests.helpers import engineio_websocket, start_server
 
 
 def drain(queue, got, count):
@@ -85,3 +87,22 @@ def test_join_waits_until_every_packet_is_marked_done():
     assert got == ["one", "two", None]
     with pytest.raises(ValueError):
         queue.task_done()
+
+
+def test_pings_keep_coming_on_time_to_a_client_that_answers(tmp_path):
+    server = start_server(tmp_path, {"PING_INTERVAL": "1", "PING_TIMEOUT": "1"})
+    try:
+        ws = engineio_websocket(server.url, timeout=5)
+        pings = 0
+        started = time.monotonic()
+        while time.monotonic() - started < 4.5:
+            if ws.recv() == "2":
+                pings += 1
+                ws.send("3")
+        assert pings >= 3
+        ws.send('420["join",{"name":"Ann","room":"heartbeat"}]')
+        while not (frame := ws.recv()).startswith("430"):
+            assert frame in ("2", "40") or frame.startswith("42[")
+        assert '"history"' in frame  # still connected: the join was answered
+    finally:
+        server.stop()
