@@ -7,6 +7,7 @@ stop a process) closes every session before the process exits.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
@@ -62,6 +63,20 @@ class ConnectionPool(eventlet.GreenPool):
             del self.open_by_address[address]
 
 
+class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's HTTP handler with smaller buffers.
+
+    Each connection keeps its read and write buffers (8 KB and 16 KB by default)
+    for as long as it is open, a WebSocket's whole life included, though a
+    WebSocket writes to the socket directly. At a thousand connections that was
+    24 MB; 2 KB each is enough for a request's head, and a larger response body
+    is written in one piece after its headers.
+    """
+
+    rbufsize = 2048
+    wbufsize = 2048
+
+
 def _refuse(connection) -> None:
     log.warning("refused a connection from %s: over its address's cap", connection[0][0])
     try:
@@ -113,11 +128,39 @@ def _calm_the_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+TRIM_SECONDS = 5
+
+
+def _return_freed_memory() -> None:
+    """Give the memory that sessions and bursts freed back to the OS, after churn.
+
+    glibc keeps freed heap for reuse: after 1,000 people joined, some 12 MB of
+    what the join burst used stayed in the process. `malloc_trim` returns it
+    (about 2 ms with 1,000 sessions open); it runs only when the number of
+    sessions changed since the last time. Not on a libc without it (musl).
+    """
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is None:
+        return
+    sessions = socketio.server.eio.sockets
+
+    def upkeep():
+        trimmed_at = len(sessions)
+        while True:
+            eventlet.sleep(TRIM_SECONDS)
+            if len(sessions) != trimmed_at:
+                trimmed_at = len(sessions)
+                trim(0)
+
+    eventlet.spawn_n(upkeep)
+
+
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve `app` on eventlet at host:port until SIGTERM or Ctrl-C."""
     config = app.config
     _stop_on_sigterm(app)
     _calm_the_garbage_collector()
+    _return_freed_memory()
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     # eventlet listens with a backlog of 50: a burst of new connections (long-polling
     # clients open one per request) overflows it, and each dropped SYN costs its
@@ -125,7 +168,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
     app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
     # debug=False: eventlet's default writes tracebacks into 500 answers.
-    eventlet.wsgi.server(listener, app, log_output=False, debug=False,
+    eventlet.wsgi.server(listener, app, log_output=False, debug=False, protocol=LeanHttpProtocol,
                          custom_pool=ConnectionPool(config["MAX_CONNECTIONS"],
                                                     config["MAX_CONNECTIONS_PER_ADDRESS"]),
                          socket_timeout=config["SOCKET_TIMEOUT"])
