@@ -1,8 +1,8 @@
 """What each Engine.IO session costs on eventlet, cut down.
 
 Engine.IO gives every connection a send queue that its writer task waits on,
-and a task that sleeps through each ping interval. Both are cheap alone and
-add up in a room of 1,000:
+and a task that sleeps through each ping interval. Each is cheap alone; in a
+room of 1,000 they add up:
 
 - A broadcast puts one packet in each recipient's queue. eventlet's Queue wakes
   a waiting reader through a hub timer per `put` and arms an `eventlet.Timeout`
@@ -12,6 +12,9 @@ add up in a room of 1,000:
   the gets that wait past their timeout. What Engine.IO relies on is
   unchanged: FIFO order, `Empty` on timeout or when not blocking, and
   `task_done`/`join`.
+- Waking a writer task per recipient costs more than the write itself. When a
+  WebSocket's writer waits with nothing queued, `put` writes the frame to the
+  socket itself (`_DirectWrite`), in order, and the writer is not woken at all.
 - A sleeping task keeps a greenlet, with its saved stack and its own Python
   frame stack, alive per connection. The ping is a hub timer here instead, and
   a task exists only while a ping is being sent.
@@ -36,13 +39,19 @@ SWEEP_SECONDS = 1.0  # how late a get's timeout may end: Engine.IO's is 45 s
 
 
 class _Waiter:
-    """One blocked `get`: its task, and when it gives up (None: never)."""
+    """One blocked `get`: its task, and how long it waits (None: for ever)."""
 
-    __slots__ = ("task", "deadline")
+    __slots__ = ("task", "timeout", "deadline")
 
-    def __init__(self, task: greenlet.greenlet, deadline: float | None) -> None:
+    def __init__(self, task: greenlet.greenlet, timeout: float | None) -> None:
         self.task = task
-        self.deadline = deadline
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+
+    def wait_longer(self) -> None:
+        """Count from now: the wait is for the connection to go quiet, and it did not."""
+        if self.timeout is not None:
+            self.deadline = time.monotonic() + self.timeout
 
     def resume(self, *throw) -> None:
         """Resume the task if it still waits here (it may have been resumed already)."""
@@ -100,6 +109,55 @@ def _sweep() -> None:
         eventlet.hubs.get_hub().schedule_call_global(SWEEP_SECONDS, _sweep)
 
 
+class _DirectWrite:
+    """Writes a packet to a WebSocket from the broadcasting task, when that is safe.
+
+    Safe means: the session is on WebSocket, its writer task waits with nothing
+    queued (so nothing is ahead of this packet), and the WebSocket's send lock is
+    free. The frame goes out with one non-blocking `send`; if the socket takes
+    only part of it, a short task sends the rest while holding the send lock, so
+    the writer's next frame waits for it. Anything else takes the queue.
+    """
+
+    __slots__ = ("session", "raw", "green", "lock", "frame")
+
+    def __init__(self, session, ws) -> None:
+        self.session = session
+        self.green = ws.socket
+        self.raw = ws.socket.fd
+        self.lock = ws._sendlock
+        self.frame = ws._pack_message
+
+    def send(self, item) -> bool:
+        """True if `item` was written (or its rest handed to a task); False: queue it."""
+        if item is None or not self.session.upgraded or self.session.upgrading:
+            return False
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            frame = self.frame(item.encode())
+            try:
+                sent = self.raw.send(frame)
+            except BlockingIOError:
+                sent = 0
+        except Exception:  # a closed socket, say: the writer meets it and ends the session
+            self.lock.release()
+            return False
+        if sent == len(frame):
+            self.lock.release()
+        else:
+            eventlet.spawn_n(self._send_rest, frame[sent:])
+        return True
+
+    def _send_rest(self, rest: bytes) -> None:
+        try:
+            self.green.sendall(rest)
+        except OSError:
+            pass  # the reader or the writer meets the broken socket and ends the session
+        finally:
+            self.lock.release()
+
+
 class SendQueue:
     """A FIFO with the part of `queue.Queue`'s interface Engine.IO uses."""
 
@@ -108,6 +166,11 @@ class SendQueue:
         self._waiters: deque[_Waiter] = deque()
         self._unfinished = 0
         self._all_done: eventlet.event.Event | None = None
+        self._direct: _DirectWrite | None = None
+
+    def write_directly(self, session, ws) -> None:
+        """Let packets skip the writer task while it is idle (see _DirectWrite)."""
+        self._direct = _DirectWrite(session, ws)
 
     def qsize(self) -> int:
         return len(self._items)
@@ -117,6 +180,11 @@ class SendQueue:
 
     def put(self, item, block: bool = True, timeout: float | None = None) -> None:
         """Add an item (the queue is unbounded, so this never waits)."""
+        if self._direct is not None and self._waiters and not self._items \
+                and self._direct.send(item):
+            # Engine.IO's writer gives up on a connection after a quiet timeout.
+            self._waiters[0].wait_longer()
+            return
         self._items.append(item)
         self._unfinished += 1
         if self._waiters:
@@ -126,11 +194,10 @@ class SendQueue:
         """The oldest item; wait for one when `block`, raising `Empty` after `timeout` s."""
         if not self._items and block:
             hub = eventlet.hubs.get_hub()
-            deadline = None if timeout is None else time.monotonic() + timeout
             while not self._items:
-                waiter = _Waiter(greenlet.getcurrent(), deadline)
+                waiter = _Waiter(greenlet.getcurrent(), timeout)
                 self._waiters.append(waiter)
-                if deadline is not None:
+                if timeout is not None:
                     _time_out_later(waiter)
                 try:
                     hub.switch()
@@ -180,8 +247,28 @@ def _ping(session) -> None:
 
 
 def lighten_sessions(eio_server) -> None:
-    """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue and a
-    ping timer. The ping change is made to Engine.IO's Socket class, so it holds
-    for every server in the process: call this only where eventlet serves."""
-    eio_server._async = {**eio_server._async, "queue": SendQueue, "queue_empty": Empty}
+    """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that
+    writes to its WebSocket directly when it can, and a ping timer.
+
+    Call it after anything else that wraps the WebSocket app: this layer needs
+    Engine.IO's own handler, bound to its session. The ping change is made to
+    Engine.IO's Socket class, so it holds for every server in the process: call
+    this only where eventlet serves."""
+    websocket_class = eio_server._async["websocket"]
+
+    class DirectWebSocketWSGI:
+        def __init__(self, handler, server):
+            session = handler.__self__
+
+            def handle(ws):
+                session.queue.write_directly(session, ws)
+                return handler(ws)
+
+            self._app = websocket_class(handle, server)
+
+        def __call__(self, environ, start_response):
+            return self._app(environ, start_response)
+
+    eio_server._async = {**eio_server._async, "queue": SendQueue, "queue_empty": Empty,
+                         "websocket": DirectWebSocketWSGI}
     engineio_socket.Socket.schedule_ping = _schedule_ping
