@@ -51,12 +51,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cluster.init_app(app)
     handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
     refuse_malformed_packets(socketio.server)
+    cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])
+    close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
     if socketio.server.eio.async_mode == "eventlet":
         from .eventlet_sessions import lighten_sessions  # imports eventlet: only when it serves
 
         lighten_sessions(socketio.server.eio)
-    cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])
-    close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
     app.wsgi_app = refuse_malformed_polling(app.wsgi_app, socketio.server.eio,
                                             app.config["MAX_SOCKET_PACKET_BYTES"])
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),

@@ -178,12 +178,19 @@ class SendQueue:
     def empty(self) -> bool:
         return not self._items
 
-    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
-        """Add an item (the queue is unbounded, so this never waits)."""
+    def write_now(self, item) -> bool:
+        """Write `item` to the WebSocket at once if its writer is idle with nothing
+        queued (see _DirectWrite); False if it must be queued instead."""
         if self._direct is not None and self._waiters and not self._items \
                 and self._direct.send(item):
             # Engine.IO's writer gives up on a connection after a quiet timeout.
             self._waiters[0].wait_longer()
+            return True
+        return False
+
+    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
+        """Add an item (the queue is unbounded, so this never waits)."""
+        if self.write_now(item):
             return
         self._items.append(item)
         self._unfinished += 1
@@ -250,8 +257,9 @@ def lighten_sessions(eio_server) -> None:
     """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that
     writes to its WebSocket directly when it can, and a ping timer.
 
-    Call it after anything else that wraps the WebSocket app: this layer needs
-    Engine.IO's own handler, bound to its session. The ping change is made to
+    Call it after anything else that wraps the WebSocket app or `send_packet`:
+    this layer needs Engine.IO's own handler, bound to its session, and is the
+    outermost `send_packet`. The ping change is made to
     Engine.IO's Socket class, so it holds for every server in the process: call
     this only where eventlet serves."""
     websocket_class = eio_server._async["websocket"]
@@ -272,3 +280,20 @@ def lighten_sessions(eio_server) -> None:
     eio_server._async = {**eio_server._async, "queue": SendQueue, "queue_empty": Empty,
                          "websocket": DirectWebSocketWSGI}
     engineio_socket.Socket.schedule_ping = _schedule_ping
+
+    sessions = eio_server.sockets
+    send_packet = eio_server.send_packet
+
+    def send_packet_directly_when_idle(eio_sid, pkt):
+        # The broadcast's inner loop. Skip the layers between here and the queue
+        # only where they would do nothing: an open session with no ping
+        # outstanding (Engine.IO's ping timeout check) and an empty queue (so no
+        # backlog to cut, nothing to keep in order behind).
+        session = sessions.get(eio_sid)
+        if session is not None and session.last_ping is None and not session.closed:
+            queue = session.queue
+            if queue.write_now(pkt):
+                return
+        send_packet(eio_sid, pkt)
+
+    eio_server.send_packet = send_packet_directly_when_idle
