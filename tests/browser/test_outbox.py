@@ -50,15 +50,22 @@ def test_a_message_being_sent_is_never_shown_twice(server, people, transport):
     assert ann.page.evaluate("window.__mostCopies") == 1
 
 
-def test_refused_message_fails_visibly_and_retry_sends_it_once(strict_server, people):
-    ann = people(strict_server.url)
-    ann.goto("/chat?name=Ann&room=outbox")
+def refused_second_message(server, people, room, first, second):
+    """Ann sends two messages at once on a strict server: the second is refused.
+    Returns Ann and the locator of her failed outbox item."""
+    ann = people(server.url)
+    ann.goto(f"/chat?name=Ann&room={room}")
     ann.wait_joined("Ann")
-    ann.say("first")
-    ann.say("second, too fast")
-
+    ann.say(first)
+    ann.say(second)
     failed = ann.page.locator("#outbox li.pending.is-failed")
     expect(failed).to_have_count(1)
+    return ann, failed
+
+
+def test_refused_message_fails_visibly_and_retry_sends_it_once(strict_server, people):
+    ann, failed = refused_second_message(strict_server, people, "outbox",
+                                         "first", "second, too fast")
     expect(failed.locator(".msg-text")).to_have_text("second, too fast")
     expect(failed.locator(".msg-error")).to_contain_text("too fast")
     retry = failed.get_by_role("button", name="Retry")
@@ -75,14 +82,10 @@ def test_refused_message_fails_visibly_and_retry_sends_it_once(strict_server, pe
 
 
 def test_a_failed_message_can_be_discarded(strict_server, people):
-    ann = people(strict_server.url)
-    ann.goto("/chat?name=Ann&room=discard")
-    ann.wait_joined("Ann")
-    ann.say("kept")
-    ann.say("thrown away")
-    failed = ann.page.locator("#outbox li.pending.is-failed")
+    ann, failed = refused_second_message(strict_server, people, "discard", "kept", "thrown away")
     failed.get_by_role("button", name="Discard").click()
     expect(ann.page.locator("#outbox li")).to_have_count(0)
+    expect(ann.page.locator("#messages li.msg .msg-text")).to_have_text(["kept"])
 
 
 def test_client_ids_work_without_crypto_random_uuid(server, people):
