@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,22 @@ class ServerProcess:
     def restart(self) -> ServerProcess:
         self.stop()
         return self.start()
+
+
+@contextmanager
+def server_processes() -> Iterator[Callable[[Path, dict[str, str]], ServerProcess]]:
+    """`start(workdir, env)` starts a real server; every one started is killed at the end."""
+    started: list[ServerProcess] = []
+
+    def start(workdir: Path, env: dict[str, str]) -> ServerProcess:
+        started.append(ServerProcess(workdir, env))
+        return started[-1].start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.kill()
 
 
 def start_server(workdir: Path, env: dict[str, str] | None = None) -> ServerProcess:

@@ -9,7 +9,7 @@ import socketio
 from hypothesis import Phase, settings
 
 from tests.faultproxy import FaultProxy
-from tests.helpers import ServerProcess, wait_for
+from tests.helpers import ServerProcess, server_processes, wait_for
 
 # The tests open many sessions from one address in a few seconds; the handshake
 # rate limit (issue 4, item 2) has tests of its own.
@@ -117,17 +117,10 @@ def clients():
 
 @pytest.fixture
 def servers(tmp_path):
-    """Start real servers: `server = servers(env)`; all stopped (or killed) at teardown."""
-    started = []
-
-    def start(env=None, workdir=None):
-        server = ServerProcess(workdir or tmp_path, {**QUIET_LIMITS, **(env or {})})
-        started.append(server)
-        return server.start()
-
-    yield start
-    for server in started:
-        server.kill()
+    """Start real servers: `server = servers(env)`; all killed at teardown."""
+    with server_processes() as start:
+        yield lambda env=None, workdir=None: start(workdir or tmp_path,
+                                                   {**QUIET_LIMITS, **(env or {})})
 
 
 @pytest.fixture

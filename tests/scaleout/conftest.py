@@ -6,12 +6,13 @@ PostgreSQL or nginx skips, or fails under COMONGUS_REQUIRE_SERVICES=1.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 
 import pytest
 
-from tests.helpers import ServerProcess, missing_service, postgres_schema_url
+from tests.helpers import ServerProcess, missing_service, postgres_schema_url, server_processes
 from tests.scaleout.clients import Member
 
 REDIS_URL = os.environ.get("COMONGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -57,19 +58,16 @@ def cluster_env(redis_prefix, postgres_url):
 
 @pytest.fixture
 def start(tmp_path, cluster_env):
-    """Start a ComongUS process of the test's cluster: `a = start()`; all stop at the end."""
-    started: list[ServerProcess] = []
+    """Start a ComongUS process of the test's cluster: `a = start()`; all killed at the end."""
+    numbers = itertools.count()
 
-    def start_process(**env) -> ServerProcess:
-        workdir = tmp_path / f"p{len(started)}"
-        workdir.mkdir()
-        server = ServerProcess(workdir, {**cluster_env, **env})
-        started.append(server)
-        return server.start()
+    with server_processes() as start_in:
+        def start_process(**env) -> ServerProcess:
+            workdir = tmp_path / f"p{next(numbers)}"
+            workdir.mkdir()
+            return start_in(workdir, {**cluster_env, **env})
 
-    yield start_process
-    for server in started:
-        server.kill()
+        yield start_process
 
 
 @pytest.fixture
