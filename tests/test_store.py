@@ -1,10 +1,13 @@
 """The store's promises, on SQLite and PostgreSQL: gap-free seq in commit order, durability."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 from comongus import create_app
 from comongus.store import store
+from tests.helpers import ROOT
 
 
 def run_together(count, work):
@@ -63,6 +66,22 @@ def test_messages_survive_a_new_app_on_the_same_database(settings, save):
 
 
 def test_processes_starting_together_on_an_empty_database_all_start(database_url):
-    """A cluster's first start: several apps create the tables at the same moment."""
-    run_together(4, lambda _: create_app({"DATABASE_URL": database_url,
-                                          "SOCKETIO_ASYNC_MODE": "threading"}))
+    """A cluster's first start: several processes create the tables at the same moment."""
+    starter = ("import sys\n"
+               "from comongus import create_app\n"
+               "print('imported', flush=True)\n"
+               "sys.stdin.readline()\n"
+               "create_app({'DATABASE_URL': sys.argv[1], 'SOCKETIO_ASYNC_MODE': 'threading'})\n")
+    processes = [subprocess.Popen([sys.executable, "-c", starter, database_url], cwd=ROOT, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(6)]
+    for process in processes:  # every one imported, so the go below starts them together
+        assert process.stdout.readline() == "imported\n"
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0] * 6, errors
+    with create_app({"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading"}).app_context():
+        message, created = store.save_message("lobby", "Alice", "the tables are all there")
+    assert created and message.seq == 1
