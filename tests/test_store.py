@@ -67,13 +67,15 @@ def test_messages_survive_a_new_app_on_the_same_database(settings, save):
 
 def test_processes_starting_together_on_an_empty_database_all_start(database_url):
     """A cluster's first start: several processes create the tables at the same moment."""
+    settings = {"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading"}
     starter = ("import sys\n"
                "from comongus import create_app\n"
                "print('imported', flush=True)\n"
                "sys.stdin.readline()\n"
-               "create_app({'DATABASE_URL': sys.argv[1], 'SOCKETIO_ASYNC_MODE': 'threading'})\n")
-    processes = [subprocess.Popen([sys.executable, "-c", starter, database_url], cwd=ROOT, text=True,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               f"create_app({settings!r})\n")
+    processes = [subprocess.Popen([sys.executable, "-c", starter], cwd=ROOT, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
                  for _ in range(6)]
     for process in processes:  # every one imported, so the go below starts them together
         assert process.stdout.readline() == "imported\n"
@@ -82,6 +84,6 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
         process.stdin.flush()
     errors = [process.communicate(timeout=60)[1] for process in processes]
     assert [process.returncode for process in processes] == [0] * 6, errors
-    with create_app({"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "threading"}).app_context():
+    with create_app(settings).app_context():
         message, created = store.save_message("lobby", "Alice", "the tables are all there")
     assert created and message.seq == 1
