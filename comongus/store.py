@@ -106,12 +106,19 @@ def change_counter(engine: Engine) -> Callable[[], object]:
     """A value that changes whenever anything is committed, by any process.
 
     For caches of what was read. On a SQLite file, `PRAGMA data_version` on a
-    connection kept for it (and never written through) costs microseconds; on
-    PostgreSQL, the newest message id, through one index lookup.
+    connection kept for it (and never written through) costs microseconds. On
+    PostgreSQL, the current snapshot (the transactions still running): ids are
+    taken before commit, so a slow writer's message can commit after one with a
+    higher id, and the newest id would not change.
     """
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:" \
-            and not database.startswith("file:"):
+    if engine.dialect.name == "postgresql":
+        def snapshot() -> str:
+            with engine.connect() as connection:
+                return connection.execute(text("SELECT pg_current_snapshot()::text")).scalar()
+
+        return snapshot
+    if database and database != ":memory:" and not database.startswith("file:"):
         watcher = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         lock = threading.Lock()
 
@@ -121,7 +128,7 @@ def change_counter(engine: Engine) -> Callable[[], object]:
 
         return data_version
 
-    def newest_id() -> int | None:
+    def newest_id() -> int | None:  # SQLite in memory: one writer at a time, ids in commit order
         with engine.connect() as connection:
             return connection.execute(select(func.max(Message.id))).scalar()
 

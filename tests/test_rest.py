@@ -1,6 +1,8 @@
 """The contract's REST API, through Flask's test client, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 
@@ -178,3 +180,24 @@ def test_a_cached_page_never_hides_a_newer_message(client, save):
     client.post("/messages", json={"username": "Bob", "text": "over REST", "roomname": "lobby"})
     assert texts(client.get("/messages?limit=2")) == ["from elsewhere", "over REST"]
     assert texts(client.get("/messages?limit=1")) == ["over REST"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_cached_page_shows_a_message_committed_after_a_newer_one(client, save, app):
+    """On PostgreSQL ids are taken before commit: a slow writer's message can land after
+    one with a higher id. The page read in between must not be served again after it."""
+    from sqlalchemy.orm import Session
+
+    from comongus.models import Message
+    from comongus.store import store
+
+    with app.app_context(), Session(store.engine) as slow_writer:
+        slow_writer.add(Message(room="slow", seq=1, username="Alice", text="took a while",
+                                created_at=datetime.now(UTC).replace(tzinfo=None)))
+        slow_writer.flush()  # its id is taken, its commit is still to come
+        save("fast", "Bob", "quick")  # a higher id, committed first
+        assert texts(client.get("/messages?roomname=slow")) == []
+        assert texts(client.get("/messages")) == ["quick"]
+        slow_writer.commit()
+    assert texts(client.get("/messages?roomname=slow")) == ["took a while"]
+    assert texts(client.get("/messages")) == ["took a while", "quick"]
