@@ -247,7 +247,6 @@ return {status, reaped, departed, redis.call('HLEN', P .. 'seats:' .. pid)}
 """
 
 
-
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
 

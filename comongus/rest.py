@@ -4,7 +4,7 @@ Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes noth
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -15,7 +15,6 @@ from .validation import MAX_COUNT, InvalidInput, clean_client_id, clean_name, cl
 from .wire import rest_message
 
 bp = Blueprint("messages", __name__)
-
 
 REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
@@ -73,8 +72,7 @@ def list_messages():
             messages = store.latest_messages(room, limit, before)
     except SQLAlchemyError as error:
         raise StorageUnavailable("The messages cannot be read right now; try again.") from error
-    body = current_app.json.dumps({"results": [rest_message(m) for m in messages]})
-    return current_app.response_class(body, mimetype="application/json")
+    return jsonify(results=[rest_message(message) for message in messages])
 
 
 @bp.post("/messages")
