@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 SAVE_ATTEMPTS = 3
 
 
+# Plain rows with Message's attribute names: building ORM objects cost more than
+# the query itself on a page of 100.
+_MESSAGE_ROWS = select(*Message.__table__.columns)
+
+
 class Store:
     """Binds an engine to each app; the engine itself lives in `app.extensions`."""
 
@@ -75,19 +80,19 @@ class Store:
     def latest_messages(self, room: str | None = None, limit: int = 100,
                         before_id: int | None = None) -> list[Row]:
         """The newest `limit` messages (of `room`, older than `before_id`), oldest first."""
-        query = _filtered(select(*Message.__table__.columns), room, before_id=before_id)
+        query = _filtered(_MESSAGE_ROWS, room, before_id=before_id)
         rows = self._all(query.order_by(Message.id.desc()).limit(limit))
         return rows[::-1]
 
     def messages_after(self, after_id: int, room: str | None = None, limit: int = 100,
                        before_id: int | None = None) -> list[Row]:
         """The first `limit` messages with an id above `after_id`, oldest first."""
-        query = _filtered(select(*Message.__table__.columns), room, before_id=before_id)
+        query = _filtered(_MESSAGE_ROWS, room, before_id=before_id)
         return self._all(query.where(Message.id > after_id).order_by(Message.id).limit(limit))
 
     def room_messages_since(self, room: str, seq: int, limit: int) -> list[Row]:
         """The first `limit` messages of `room` with a `seq` above `seq`: a client's catch-up."""
-        query = select(*Message.__table__.columns).where(Message.room == room, Message.seq > seq)
+        query = _MESSAGE_ROWS.where(Message.room == room, Message.seq > seq)
         return self._all(query.order_by(Message.seq).limit(limit))
 
     def ping(self) -> None:
@@ -96,8 +101,6 @@ class Store:
             connection.execute(text("SELECT 1"))
 
     def _all(self, query) -> list[Row]:
-        # Plain rows (same attribute names as Message): building ORM objects cost
-        # more than the query itself on a page of 100.
         with self.engine.connect() as connection:
             return list(connection.execute(query))
 
