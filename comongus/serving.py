@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import io
 import logging
 import os
 import signal
 import socket
+import socketserver
 from collections import Counter
 
 import eventlet
 import eventlet.hubs
 import eventlet.patcher
+import eventlet.semaphore
 import eventlet.wsgi
+import greenlet
 from flask import Flask
 
 from .extensions import socketio
@@ -33,15 +37,59 @@ REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\
            b"Content-Length: %d\r\n\r\n%s" % (len(_REFUSAL_BODY), _REFUSAL_BODY))
 
 
+class Connection:
+    """One accepted connection. It ends when its task ends, unless the task kept it
+    open for a WebSocket that lives on without a task (parked_websockets), which
+    then ends it itself.
+
+    eventlet links its own end-of-connection work (shutdown, close, forget) to the
+    task that `spawn` returns; here that work waits for the connection's real end.
+    """
+
+    __slots__ = ("_at_end", "kept")
+
+    def __init__(self, task: eventlet.greenthread.GreenThread) -> None:
+        self._at_end: list = []
+        self.kept = False
+        task.link(self._task_ended)
+
+    def link(self, function, *args) -> None:
+        """Run `function(self, *args)` when the connection ends (GreenThread's API)."""
+        self._at_end.append((function, args))
+
+    def keep_open(self) -> None:
+        """Keep the connection after its task ends; whoever keeps it calls `end`."""
+        self.kept = True
+
+    def _task_ended(self, _task) -> None:
+        if not self.kept:
+            self.end()
+
+    def end(self) -> None:
+        at_end, self._at_end = self._at_end, []
+        for function, args in at_end:
+            try:
+                function(self, *args)
+            except Exception:  # the rest must still run: the slot, the count
+                log.exception("ending a connection failed")
+
+
+def current_connection() -> Connection | None:
+    """The connection the running task serves, if `ConnectionPool` started it."""
+    return getattr(greenlet.getcurrent(), "comongus_connection", None)
+
+
 class ConnectionPool(eventlet.GreenPool):
     """The pool eventlet runs each connection in, capping the connections per address.
 
-    Its size is the server-wide cap: when it is full, new connections wait in the
-    listen backlog. A connection over its address's cap gets a 503 and is closed.
+    Its size is the server-wide cap, counting connections, not tasks (a parked
+    WebSocket has none): when it is full, new connections wait in the listen
+    backlog. A connection over its address's cap gets a 503 and is closed.
     """
 
     def __init__(self, size: int, per_address: int) -> None:
         super().__init__(size)
+        self.open_slots = eventlet.semaphore.Semaphore(size)
         self.per_address = per_address
         self.open_by_address: Counter[str] = Counter()
 
@@ -52,15 +100,23 @@ class ConnectionPool(eventlet.GreenPool):
         address = connection[0][0]
         if self.per_address and self.open_by_address[address] >= self.per_address:
             return super().spawn(_refuse, connection)
+        self.open_slots.acquire()
         self.open_by_address[address] += 1
-        thread = super().spawn(function, connection, *args)
-        thread.link(self._release, address)
-        return thread
+        task = super().spawn(function, connection, *args)
+        task.comongus_connection = handle = Connection(task)
+        handle.link(self._release, address)
+        return handle
 
-    def _release(self, _thread, address: str) -> None:
+    def _release(self, _connection, address: str) -> None:
+        self.open_slots.release()
         self.open_by_address[address] -= 1
         if self.open_by_address[address] <= 0:
             del self.open_by_address[address]
+
+
+# What a request's environ holds that a WebSocket session never reads again.
+_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle")
+_NO_BODY = io.BytesIO(b"")
 
 
 class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
@@ -75,6 +131,24 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
 
     rbufsize = 2048
     wbufsize = 2048
+
+    def finish(self) -> None:
+        """Close the socket, unless a parked WebSocket kept it open.
+
+        Then only the request is over: its buffered files close, and the environ,
+        which the session keeps, lets go of them and of eventlet's request hooks.
+        """
+        connection = current_connection()
+        if connection is None or not connection.kept:
+            super().finish()
+            return
+        try:
+            socketserver.StreamRequestHandler.finish(self)
+        except OSError:
+            pass  # the WebSocket meets a broken socket itself
+        for key in _REQUEST_ONLY_KEYS:
+            self.environ.pop(key, None)
+        self.environ["wsgi.input"] = _NO_BODY
 
 
 def _refuse(connection) -> None:
