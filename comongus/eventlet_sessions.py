@@ -18,6 +18,10 @@ room of 1,000 they add up:
 - A sleeping task keeps a greenlet, with its saved stack and its own Python
   frame stack, alive per connection. The ping is a hub timer here instead, and
   a task exists only while a ping is being sent.
+- For the same reason an upgraded WebSocket has no writer task waiting on its
+  queue: the queue hands what it cannot write at once to the WebSocket
+  (parked_websockets), which writes from a task that lives only while packets
+  wait. Long-polling sessions keep Engine.IO's waiting `get`.
 """
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ import greenlet
 from engineio import packet
 from engineio import socket as engineio_socket
 from eventlet.queue import Empty
+
+from .parked_websockets import serve_websocket
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +173,19 @@ class SendQueue:
         self._unfinished = 0
         self._all_done: eventlet.event.Event | None = None
         self._direct: _DirectWrite | None = None
+        self._pushed_to = None
 
     def write_directly(self, session, ws) -> None:
         """Let packets skip the writer task while it is idle (see _DirectWrite)."""
         self._direct = _DirectWrite(session, ws)
+
+    def push_to(self, websocket) -> None:
+        """Have packets sent by `websocket` (a parked_websockets.ParkedWebSocket),
+        which starts a writing task only while packets wait, instead of by a writer
+        task that waits on this queue."""
+        self._pushed_to = websocket
+        if self._items:
+            websocket.start_writing()
 
     def qsize(self) -> int:
         return len(self._items)
@@ -178,13 +193,18 @@ class SendQueue:
     def empty(self) -> bool:
         return not self._items
 
+    def _writer_idle(self) -> bool:
+        if self._pushed_to is not None:
+            return not self._pushed_to.writing
+        return bool(self._waiters)
+
     def write_now(self, item) -> bool:
         """Write `item` to the WebSocket at once if its writer is idle with nothing
         queued (see _DirectWrite); False if it must be queued instead."""
-        if self._direct is not None and self._waiters and not self._items \
+        if self._direct is not None and not self._items and self._writer_idle() \
                 and self._direct.send(item):
-            # Engine.IO's writer gives up on a connection after a quiet timeout.
-            self._waiters[0].wait_longer()
+            if self._waiters:  # Engine.IO's writer gives up after a quiet timeout
+                self._waiters[0].wait_longer()
             return True
         return False
 
@@ -196,6 +216,8 @@ class SendQueue:
         self._unfinished += 1
         if self._waiters:
             _wake(self._waiters.popleft())
+        elif self._pushed_to is not None:
+            self._pushed_to.start_writing()
 
     def get(self, block: bool = True, timeout: float | None = None):
         """The oldest item; wait for one when `block`, raising `Empty` after `timeout` s."""
@@ -255,7 +277,8 @@ def _ping(session) -> None:
 
 def lighten_sessions(eio_server) -> None:
     """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that
-    writes to its WebSocket directly when it can, and a ping timer.
+    writes to its WebSocket directly when it can, a ping timer, and a WebSocket
+    that holds no task while idle (parked_websockets).
 
     Call it after anything else that wraps the WebSocket app or `send_packet`:
     this layer needs Engine.IO's own handler, bound to its session, and is the
@@ -270,7 +293,7 @@ def lighten_sessions(eio_server) -> None:
 
             def handle(ws):
                 session.queue.write_directly(session, ws)
-                return handler(ws)
+                return serve_websocket(session, ws, handler)
 
             self._app = websocket_class(handle, server)
 

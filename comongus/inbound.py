@@ -113,17 +113,17 @@ class _CheckedFrames:
     """A WebSocket whose malformed text frames end the connection."""
 
     def __init__(self, ws) -> None:
-        self._ws = ws
+        self.websocket = ws  # eventlet's (or simple-websocket's) own
 
     def wait(self):
-        frame = self._ws.wait()
+        frame = self.websocket.wait()
         if isinstance(frame, str) and _malformed(frame):
             log.warning("closed a WebSocket: malformed Engine.IO frame")
             return None  # as if the client had closed: Engine.IO ends the session
         return frame
 
     def __getattr__(self, name):
-        return getattr(self._ws, name)
+        return getattr(self.websocket, name)
 
 
 def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):

@@ -1,0 +1,226 @@
+"""WebSockets that hold no task while they wait.
+
+Engine.IO serves a WebSocket with two tasks for its whole life, one blocked
+reading and one blocked on the send queue, and the task that answered the
+upgrade stays under them with its HTTP buffers and headers. Each parked task
+keeps its saved C stack and a page of Python frame stack: at a thousand idle
+connections that was about half the server's memory. Here, once upgraded, the
+upgrade's task ends and a WebSocket with nothing to do is a hub listener on its
+socket. A task reads when a frame arrives and ends when the socket has nothing
+more; a task writes only while packets wait that a broadcast could not write
+itself (eventlet_sessions.SendQueue). The client sees the same handshake,
+probe, frames, pings and close as with Engine.IO's own handler.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+
+import eventlet
+import eventlet.hubs
+import greenlet
+from engineio import exceptions, packet
+from eventlet.queue import Empty
+from eventlet.websocket import RFC6455WebSocket
+
+from .serving import current_connection
+
+log = logging.getLogger(__name__)
+
+def serve_websocket(session, ws, engineio_handler):
+    """Engine.IO's WebSocket handler for `session`, parking the socket once upgraded.
+
+    Where eventlet's server is not `serving.serve` (no connection to keep open),
+    `engineio_handler`, Engine.IO's own, serves it with its two tasks.
+    """
+    connection = current_connection()
+    if connection is None:
+        return engineio_handler(ws)
+    server = session.server
+    ws.socket.settimeout(server.ping_interval + server.ping_timeout)  # a frame's rest
+    if session.connected and not _upgrade(session, ws):
+        return []
+    session.connected = True
+    session.upgraded = True
+    connection.keep_open()
+    parked = ParkedWebSocket(session, ws, connection.end)
+    session.queue.push_to(parked)
+    server.logger.info("%s: Upgrade to websocket successful", session.sid)
+    parked.park()
+    return []
+
+
+def _upgrade(session, ws) -> bool:
+    """Engine.IO's move from long-polling: the probe, then the upgrade packet."""
+    session.upgrading = True  # hold packet sends during the upgrade
+    try:
+        probe = _decode(ws.wait(), session.server)
+        if probe is None or probe.packet_type != packet.PING or probe.data != "probe":
+            session.server.logger.info("%s: Failed websocket upgrade, no PING packet",
+                                       session.sid)
+            return False
+        ws.send(packet.Packet(packet.PONG, data="probe").encode())
+        session.queue.put(packet.Packet(packet.NOOP))  # end the pending poll
+        upgrade = _decode(ws.wait(), session.server)
+        if upgrade is None or upgrade.packet_type != packet.UPGRADE:
+            session.server.logger.info("%s: Failed websocket upgrade, no UPGRADE packet",
+                                       session.sid)
+            return False
+        return True
+    except (ValueError, OSError) as error:  # too large, or the client went away
+        session.server.logger.info("%s: Failed websocket upgrade (%s)", session.sid, error)
+        return False
+    finally:
+        session.upgrading = False
+
+
+def _decode(frame, server) -> packet.Packet | None:
+    """The Engine.IO packet in a WebSocket frame; None when the client closed."""
+    if frame is None:
+        return None
+    if len(frame) > server.max_http_buffer_size:
+        raise ValueError("packet is too large")
+    return packet.Packet(encoded_packet=frame)
+
+
+class ParkedWebSocket:
+    """One upgraded WebSocket: a hub listener while idle, a task only while busy."""
+
+    __slots__ = ("session", "ws", "writing", "closed", "_end_connection", "_listener",
+                 "_socket", "_upgrade_task", "_eventlet_ws")
+
+    def __init__(self, session, ws, end_connection) -> None:
+        self.session = session
+        self.ws = ws
+        self.writing = False
+        self.closed = False
+        self._end_connection = end_connection
+        self._listener = None
+        self._socket: socket.socket = ws.socket.fd
+        # eventlet sends a close frame when the upgrade's handler returns; the
+        # WebSocket lives on, so that one frame is not sent. (`ws` may be
+        # inbound's frame check around eventlet's WebSocket.)
+        self._upgrade_task = greenlet.getcurrent()
+        self._eventlet_ws = getattr(ws, "websocket", ws)
+        self._eventlet_ws._send_closing_frame = self._send_closing_frame
+
+    def _send_closing_frame(self, *args, **kwargs) -> None:
+        if greenlet.getcurrent() is not self._upgrade_task:
+            RFC6455WebSocket._send_closing_frame(self._eventlet_ws, *args, **kwargs)
+
+    # Reading
+
+    def park(self) -> None:
+        """Wait for the next frame with no task: the hub calls back when it comes."""
+        if not self.closed and self._listener is None:
+            hub = eventlet.hubs.get_hub()
+            self._listener = hub.add(hub.READ, self._socket.fileno(), self._readable,
+                                     _ignore, _ignore)
+
+    def _unpark(self) -> None:
+        if self._listener is not None:
+            eventlet.hubs.get_hub().remove(self._listener)
+            self._listener = None
+
+    def _readable(self, _fileno) -> None:
+        # In the hub: nothing here may block, so a task does the reading.
+        self._unpark()
+        eventlet.spawn_n(self._read)
+
+    def _read(self) -> None:
+        """Handle every frame the socket has, then park again (or end the session)."""
+        session = self.session
+        try:
+            while True:
+                pkt = _decode(self.ws.wait(), session.server)
+                if pkt is None:
+                    break  # the client closed
+                try:
+                    session.receive(pkt)
+                except exceptions.UnknownPacketError:
+                    pass
+                except exceptions.SocketIsClosedError:
+                    break
+                except Exception:
+                    session.server.logger.exception("Unknown receive error")
+                    break
+                if session.closed or self.closed:
+                    break
+                if not self._more_to_read():
+                    self.park()
+                    return
+        except Exception as error:  # a broken socket, a frame too large: the session ends
+            if not session.closed:
+                session.server.logger.info('%s: Unexpected error "%s", closing connection',
+                                           session.sid, error)
+        self._end_session()
+
+    def _more_to_read(self) -> bool:
+        """Whether the socket has bytes (or its end) waiting, without waiting."""
+        try:
+            self._socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            pass  # the next read meets the error
+        return True
+
+    def _end_session(self) -> None:
+        self.session.close(wait=False, abort=True,
+                           reason=self.session.server.reason.TRANSPORT_CLOSE)
+        self.close()
+
+    # Writing
+
+    def start_writing(self) -> None:
+        """Have a task send what waits in the session's queue (one at a time)."""
+        if self.closed:
+            self._discard_queue()
+        elif not self.writing:
+            self.writing = True
+            eventlet.spawn_n(self._write)
+
+    def _write(self) -> None:
+        queue = self.session.queue
+        try:
+            while True:
+                try:
+                    pkt = queue.get(block=False)
+                except Empty:
+                    return
+                queue.task_done()
+                if pkt is None:  # the session closed: what it queued before is sent
+                    self.close()
+                    return
+                self.ws.send(pkt.encode())
+        except Exception as error:  # the client went away mid-write
+            self.session.server.logger.info('%s: Send error "%s", closing connection',
+                                            self.session.sid, error)
+            self._end_session()
+        finally:
+            self.writing = False
+
+    def _discard_queue(self) -> None:
+        queue = self.session.queue
+        while not queue.empty():
+            queue.get_nowait()
+            queue.task_done()
+
+    def close(self) -> None:
+        """Close the WebSocket (with a close frame) and end the connection in the server."""
+        if self.closed:
+            return
+        self.closed = True
+        self._unpark()
+        if self._socket.fileno() != -1:  # eventlet closes it itself on a close frame
+            try:
+                self.ws.close()
+            except OSError:
+                pass
+        del self._eventlet_ws._send_closing_frame  # (a cycle through this object)
+        self._end_connection()
+        self._discard_queue()
+
+
+def _ignore(*_args) -> None:
+    """Throwback and close mark of the hub listener: closing is `close`'s to do."""

@@ -1,0 +1,113 @@
+"""A WebSocket's life on the real server (`python app.py`), which parks an idle
+WebSocket with no task of its own (comongus/parked_websockets.py): the move from
+long-polling, the connection caps, a client that stops half-way through a frame,
+and the close frame at the end."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+import websocket
+
+from tests.helpers import engineio_websocket, read_events, start_server, wait_for
+from tests.test_real_server import ChatClient
+
+
+def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_path):
+    server = start_server(tmp_path)
+    mover = ChatClient(server.url, ["polling", "websocket"])
+    other = ChatClient(server.url, ["websocket"])
+    try:
+        assert mover.call("join", {"name": "Mover", "room": "lobby"})[0] is None
+        assert other.call("join", {"name": "Other", "room": "lobby"})[0] is None
+        wait_for(lambda: mover.sio.transport() == "websocket", message="the upgrade")
+        assert mover.call("sendMessage", "from the upgraded socket")[0] is None
+        other.wait_for_text("from the upgraded socket")
+        assert other.call("sendMessage", "to the upgraded socket")[0] is None
+        mover.wait_for_text("to the upgraded socket")
+        assert mover.texts().count("to the upgraded socket") == 1
+    finally:
+        mover.close()
+        other.close()
+        server.stop()
+
+
+def _status(server) -> int:
+    return requests.get(server.url + "/healthz", timeout=5).status_code
+
+
+def test_open_websockets_count_toward_the_per_address_cap(tmp_path):
+    server = start_server(tmp_path, {"MAX_CONNECTIONS_PER_ADDRESS": "3"})
+    sockets = [engineio_websocket(server.url) for _ in range(3)]
+    try:
+        assert _status(server) == 503  # a fourth connection from 127.0.0.1
+        sockets.pop().close()
+        wait_for(lambda: _status(server) == 200, message="a slot freed by a closed WebSocket")
+    finally:
+        for ws in sockets:
+            ws.close()
+        server.stop()
+
+
+def test_open_websockets_count_toward_the_server_wide_cap(tmp_path):
+    server = start_server(tmp_path, {"MAX_CONNECTIONS": "3"})
+    sockets = [engineio_websocket(server.url) for _ in range(3)]
+    try:
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(server.url + "/healthz", timeout=1)  # waits in the listen backlog
+        sockets.pop().close()
+        wait_for(lambda: _status(server) == 200, timeout=10,
+                 message="a connection served once a WebSocket closed")
+    finally:
+        for ws in sockets:
+            ws.close()
+        server.stop()
+
+
+def test_a_websocket_that_stops_half_way_through_a_frame_is_closed_and_leaves(tmp_path):
+    server = start_server(tmp_path, {"PING_INTERVAL": "1", "PING_TIMEOUT": "1"})
+    stuck = engineio_websocket(server.url)
+    watcher = engineio_websocket(server.url)
+    try:
+        watcher.send('42["join",{"name":"Watcher","room":"lobby"}]')
+        read_events(watcher, "roomData", 1)
+        stuck.send('42["join",{"name":"Stuck","room":"lobby"}]')
+        read_events(watcher, "message", 1, lambda m: m["text"] == "Stuck has joined!")
+        stuck.sock.sendall(b"\x81\xfe")  # a text frame's first bytes, then nothing
+        read_events(watcher, "message", 1, lambda m: "Stuck" in m["text"] and "left" in m["text"])
+        stuck.sock.settimeout(10)
+        assert _read_until_closed(stuck.sock), "the server kept the stuck socket open"
+    finally:
+        stuck.close()
+        watcher.close()
+        server.stop()
+
+
+def _read_until_closed(sock: socket.socket) -> bool:
+    """True when the server closes the TCP connection (reads to its end)."""
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_websocket_gets_a_close_frame_when_the_server_stops(tmp_path):
+    server = start_server(tmp_path)
+    ws = engineio_websocket(server.url)
+    ws.send('42["join",{"name":"Alice","room":"lobby"}]')
+    read_events(ws, "roomData", 1)
+    server.stop()
+    ws.settimeout(10)
+    opcodes = []
+    try:
+        while websocket.ABNF.OPCODE_CLOSE not in opcodes:
+            opcode, _ = ws.recv_data(control_frame=True)
+            opcodes.append(opcode)
+    except websocket.WebSocketConnectionClosedException:
+        pass
+    assert websocket.ABNF.OPCODE_CLOSE in opcodes, f"frames until the end: {opcodes}"
