@@ -13,7 +13,7 @@ probe, frames, pings and close as with Engine.IO's own handler.
 """
 from __future__ import annotations
 
-import logging
+import io
 import socket
 
 import eventlet
@@ -25,7 +25,12 @@ from eventlet.websocket import RFC6455WebSocket
 
 from .serving import current_connection
 
-log = logging.getLogger(__name__)
+# What the handshake's environ, which the session keeps, holds for the request
+# alone: eventlet's request files and hooks, which reach back to the finished
+# request's buffers and headers.
+_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle")
+_NO_BODY = io.BytesIO(b"")
+
 
 def serve_websocket(session, ws, engineio_handler):
     """Engine.IO's WebSocket handler for `session`, parking the socket once upgraded.
@@ -103,15 +108,29 @@ class ParkedWebSocket:
         self._upgrade_task = greenlet.getcurrent()
         self._eventlet_ws = getattr(ws, "websocket", ws)
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
+        environ = ws.environ
+        for key in _REQUEST_ONLY_KEYS:
+            environ.pop(key, None)
+        environ["wsgi.input"] = _NO_BODY
 
     def _send_closing_frame(self, *args, **kwargs) -> None:
-        if greenlet.getcurrent() is not self._upgrade_task:
-            RFC6455WebSocket._send_closing_frame(self._eventlet_ws, *args, **kwargs)
+        if greenlet.getcurrent() is self._upgrade_task:  # the upgrade's end: once
+            del self._eventlet_ws._send_closing_frame
+            self._upgrade_task = None
+            return
+        RFC6455WebSocket._send_closing_frame(self._eventlet_ws, *args, **kwargs)
 
     # Reading
 
     def park(self) -> None:
-        """Wait for the next frame with no task: the hub calls back when it comes."""
+        """Wait for the next frame with no task: the hub calls back when it comes.
+
+        The hub registers the listener itself: a listener keeps the task that
+        made it, and the task that parks is about to end.
+        """
+        eventlet.hubs.get_hub().schedule_call_global(0, self._listen)
+
+    def _listen(self) -> None:
         if not self.closed and self._listener is None:
             hub = eventlet.hubs.get_hub()
             self._listener = hub.add(hub.READ, self._socket.fileno(), self._readable,
@@ -217,7 +236,7 @@ class ParkedWebSocket:
                 self.ws.close()
             except OSError:
                 pass
-        del self._eventlet_ws._send_closing_frame  # (a cycle through this object)
+        self._eventlet_ws.__dict__.pop("_send_closing_frame", None)  # (a cycle through us)
         self._end_connection()
         self._discard_queue()
 

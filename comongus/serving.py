@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import io
 import logging
 import os
 import signal
@@ -114,11 +113,6 @@ class ConnectionPool(eventlet.GreenPool):
             del self.open_by_address[address]
 
 
-# What a request's environ holds that a WebSocket session never reads again.
-_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle")
-_NO_BODY = io.BytesIO(b"")
-
-
 class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
     """eventlet's HTTP handler with smaller buffers.
 
@@ -133,11 +127,7 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
     wbufsize = 2048
 
     def finish(self) -> None:
-        """Close the socket, unless a parked WebSocket kept it open.
-
-        Then only the request is over: its buffered files close, and the environ,
-        which the session keeps, lets go of them and of eventlet's request hooks.
-        """
+        """Close the socket, unless a parked WebSocket kept it: then only the buffers."""
         connection = current_connection()
         if connection is None or not connection.kept:
             super().finish()
@@ -146,9 +136,6 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
             socketserver.StreamRequestHandler.finish(self)
         except OSError:
             pass  # the WebSocket meets a broken socket itself
-        for key in _REQUEST_ONLY_KEYS:
-            self.environ.pop(key, None)
-        self.environ["wsgi.input"] = _NO_BODY
 
 
 def _refuse(connection) -> None:

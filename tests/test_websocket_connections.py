@@ -5,6 +5,7 @@ and the close frame at the end."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 import requests
@@ -30,6 +31,21 @@ def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_p
     finally:
         mover.close()
         other.close()
+        server.stop()
+
+
+def test_a_quiet_websocket_stays_open_on_heartbeats_alone(tmp_path):
+    server = start_server(tmp_path, {"SOCKET_TIMEOUT": "1", "PING_INTERVAL": "0.5",
+                                     "PING_TIMEOUT": "1"})
+    quiet = ChatClient(server.url, ["websocket"])
+    try:
+        assert quiet.call("join", {"name": "Quiet", "room": "lobby"})[0] is None
+        time.sleep(4)  # eight heartbeats, four socket timeouts
+        assert quiet.sio.connected
+        assert quiet.call("sendMessage", "still here")[0] is None
+        quiet.wait_for_text("still here")
+    finally:
+        quiet.close()
         server.stop()
 
 
