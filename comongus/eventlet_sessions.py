@@ -141,7 +141,7 @@ class _DirectWrite:
         if not self.lock.acquire(blocking=False):
             return False
         try:
-            frame = self.frame(item.encode())
+            frame = self._framed(item)
             try:
                 sent = self.raw.send(frame)
             except BlockingIOError:
@@ -154,6 +154,19 @@ class _DirectWrite:
         else:
             eventlet.spawn_n(self._send_rest, frame[sent:])
         return True
+
+    # A broadcast hands every recipient the same packet object. Every WebSocket
+    # here frames alike (a server's frames are unmasked, and websocket.py
+    # refuses compression), so the last packet's frame serves them all: framing
+    # was half of a broadcast's Python per recipient.
+    _last_framed: tuple = (None, b"")
+
+    def _framed(self, item) -> bytes:
+        packet_, frame = _DirectWrite._last_framed
+        if packet_ is not item:
+            frame = self.frame(item.encode())
+            _DirectWrite._last_framed = (item, frame)
+        return frame
 
     def _send_rest(self, rest: bytes) -> None:
         try:
