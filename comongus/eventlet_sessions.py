@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import deque
 
 import eventlet
@@ -276,8 +277,16 @@ def _schedule_ping(session) -> None:
     # Only after the previous ping was answered, as Engine.IO does.
     if session.last_ping:
         session.last_ping = None
+        # The timer holds the session weakly: a session closed meanwhile is freed
+        # at once, not a ping interval later.
         eventlet.hubs.get_hub().schedule_call_global(
-            session.server.ping_interval, eventlet.spawn_n, _ping, session)
+            session.server.ping_interval, _ping_soon, weakref.ref(session))
+
+
+def _ping_soon(session_ref: weakref.ref) -> None:
+    session = session_ref()
+    if session is not None:
+        eventlet.spawn_n(_ping, session)
 
 
 def _ping(session) -> None:

@@ -190,6 +190,7 @@ def _calm_the_garbage_collector() -> None:
 
 
 TRIM_SECONDS = 5
+COLLECT_AFTER_DEPARTURES = 100
 
 
 def _return_freed_memory() -> None:
@@ -199,18 +200,27 @@ def _return_freed_memory() -> None:
     what the join burst used stayed in the process. `malloc_trim` returns it
     (about 2 ms with 1,000 sessions open); it runs only when the number of
     sessions changed since the last time. Not on a libc without it (musl).
+
+    A closed session is garbage in reference cycles (eventlet's WebSocket and its
+    frame reader, a session and its send queue), which only a full collection
+    frees, and `_calm_the_garbage_collector` makes those rare. After a wave of
+    departures (`COLLECT_AFTER_DEPARTURES` fewer sessions than the most since the
+    last look) a full collection runs first: about 30 ms with 1,000 open.
     """
     trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    if trim is None:
-        return
     sessions = socketio.server.eio.sockets
 
     def upkeep():
-        trimmed_at = len(sessions)
+        trimmed_at = most_since_collection = len(sessions)
         while True:
             eventlet.sleep(TRIM_SECONDS)
-            if len(sessions) != trimmed_at:
-                trimmed_at = len(sessions)
+            now = len(sessions)
+            most_since_collection = max(most_since_collection, now)
+            if most_since_collection - now >= COLLECT_AFTER_DEPARTURES:
+                gc.collect()
+                most_since_collection = now
+            if now != trimmed_at and trim is not None:
+                trimmed_at = now
                 trim(0)
 
     eventlet.spawn_n(upkeep)
