@@ -5,13 +5,20 @@ and the close frame at the end."""
 from __future__ import annotations
 
 import socket
+import sys
 import time
 
 import pytest
 import requests
 import websocket
 
-from tests.helpers import engineio_websocket, read_events, start_server, wait_for
+from tests.helpers import (
+    ServerProcess,
+    engineio_websocket,
+    read_events,
+    start_server,
+    wait_for,
+)
 from tests.test_real_server import ChatClient
 
 
@@ -46,6 +53,29 @@ def test_a_quiet_websocket_stays_open_on_heartbeats_alone(tmp_path):
         quiet.wait_for_text("still here")
     finally:
         quiet.close()
+        server.stop()
+
+
+def test_websockets_work_under_eventlet_servers_other_than_serve(tmp_path):
+    """Flask-SocketIO's own `socketio.run` on eventlet has no connection to keep
+    open: WebSockets there stay on Engine.IO's handler and its tasks."""
+    start = ("import eventlet; eventlet.monkey_patch(); from app import app; "
+             "from comongus.extensions import socketio; "
+             "socketio.run(app, host='127.0.0.1', port={port}, log_output=False)")
+    server = ServerProcess(tmp_path, command=[sys.executable, "-c", start]).start()
+    mover = ChatClient(server.url, ["polling", "websocket"])
+    other = ChatClient(server.url, ["websocket"])
+    try:
+        assert mover.call("join", {"name": "Mover", "room": "lobby"})[0] is None
+        assert other.call("join", {"name": "Other", "room": "lobby"})[0] is None
+        wait_for(lambda: mover.sio.transport() == "websocket", message="the upgrade")
+        assert other.call("sendMessage", "over the fallback")[0] is None
+        mover.wait_for_text("over the fallback")
+        assert mover.call("sendMessage", "and back")[0] is None
+        other.wait_for_text("and back")
+    finally:
+        mover.close()
+        other.close()
         server.stop()
 
 
