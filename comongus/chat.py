@@ -9,11 +9,11 @@ import logging
 import threading
 import zlib
 
+from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from .cluster import shared_room_lock
 from .extensions import socketio
-from .models import Message
 from .store import store
 from .wire import socket_message
 
@@ -35,7 +35,7 @@ def room_lock(room: str):
     return shared_room_lock(room, local)
 
 
-def send_message(room: str, username: str, text: str, client_id: str | None = None) -> Message:
+def send_message(room: str, username: str, text: str, client_id: str | None = None) -> Row:
     """Store a message and deliver it live to the room; returns the stored message.
 
     A `client_id` already stored for this user and room returns that first message
