@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Fan-out 1,000 at 2.5 msg/s against ComongUS alone, twice: as `bench compare`
-# runs it (the kernel places both processes), then with the server on CPU 1 and
-# the load generator on CPU 0. Each run records the kernel's scheduler events
-# for 5 s of the sending phase and prints, beside the load generator's latency,
-# how often the load generator preempted the server and how long the server
-# waited for its CPU (benchmarks/sched_trace.py). Needs root (tracefs).
+# Fan-out 1,000 at 2.5 msg/s, three runs: ComongUS as `bench compare` runs it
+# (the kernel places both processes), ComongUS on CPU 1 with the load generator
+# on CPU 0, and the seed's Node server placed by the kernel. Each run records
+# the kernel's scheduler events for 5 s of the sending phase and prints, beside
+# the load generator's latency, how often the server was preempted and by whom,
+# and how long it waited for its CPU (benchmarks/sched_trace.py). Needs root
+# (tracefs).
 #
 #   sudo benchmarks/cpu-sharing.sh
 set -euo pipefail
@@ -29,18 +30,20 @@ trace() { # on|off
     done
 }
 
-run() { # name, server CPU list or "", load generator CPU list or ""
+run() { # name, server CPU list or "", load generator CPU list or "", server command...
     local name=$1 server_pin=() load_pin=()
     [ -z "$2" ] || server_pin=(taskset -c "$2")
     [ -z "$3" ] || load_pin=(taskset -c "$3")
+    shift 3
     rm -f "$OUT"/chat.sqlite3*
-    env $SETTINGS HOST=127.0.0.1 PORT=$PORT DATABASE_URL="sqlite:///$OUT/chat.sqlite3" \
-        setsid "${server_pin[@]}" "$PYTHON" app.py > "$OUT/$name.server.log" 2>&1 &
-    local server=$!
+    setsid "${server_pin[@]}" "$@" > "$OUT/$name.server.log" 2>&1 &
+    local group=$!
     for _ in $(seq 100); do
         curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
         sleep 0.2
     done
+    local server  # the process listening, under any wrapper
+    server=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
     echo 0 > "$TRACING/tracing_on"
     echo > "$TRACING/trace"
     echo 65536 > "$TRACING/buffer_size_kb"
@@ -52,8 +55,8 @@ run() { # name, server CPU list or "", load generator CPU list or ""
     wait $!
     trace off
     cp "$TRACING/trace" "$OUT/$name.trace"
-    kill -- -"$server" 2> /dev/null || true
-    wait "$server" 2> /dev/null || true
+    kill -- -"$group" 2> /dev/null || true
+    wait "$group" 2> /dev/null || true
     {
         echo "## $name"
         grep -E "^(loss_pct|lat_p50_ms|lat_p99_ms|server_cpu_pct|loadgen_cpu_pct) " "$OUT/$name.load.txt"
@@ -62,5 +65,8 @@ run() { # name, server CPU list or "", load generator CPU list or ""
     } | tee -a "$OUT/summary.md"
 }
 
-run "placed-by-the-kernel" "" ""
-run "server-cpu1-loadgen-cpu0" 1 0
+COMONGUS=(env $SETTINGS HOST=127.0.0.1 PORT=$PORT DATABASE_URL="sqlite:///$OUT/chat.sqlite3"
+          "$PYTHON" app.py)
+run "comongus-placed-by-the-kernel" "" "" "${COMONGUS[@]}"
+run "comongus-on-cpu1-loadgen-on-cpu0" 1 0 "${COMONGUS[@]}"
+run "seed-placed-by-the-kernel" "" "" "$BENCH" anchor seed "$PORT"
