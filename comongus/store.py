@@ -78,7 +78,7 @@ class Store:
     def _save_once(self, room: str, username: str, text: str,
                    client_id: str | None) -> tuple[Row, bool]:
         # SQL statements, not ORM objects: a broadcast waits for this commit, and
-        # the ORM's unit of work took four fifths of it.
+        # the ORM's unit of work took more than half of it.
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         with writer.begin() as connection:
             if client_id is not None:
