@@ -181,7 +181,10 @@ class _DirectWrite:
 class SendQueue:
     """A FIFO with the part of `queue.Queue`'s interface Engine.IO uses."""
 
+    created = 0  # one per Engine.IO session ever opened: serving counts departures by it
+
     def __init__(self) -> None:
+        SendQueue.created += 1
         self._items: deque = deque()
         self._waiters: deque[_Waiter] = deque()
         self._unfinished = 0

@@ -208,23 +208,26 @@ def _return_freed_memory() -> None:
     in a wave or one by one while others join, a full collection runs first:
     about 30 ms with 1,000 open.
     """
+    from .eventlet_sessions import SendQueue  # here: it imports this module (parked_websockets)
+
     trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     sessions = socketio.server.eio.sockets
 
     def upkeep():
-        trimmed_at = len(sessions)
-        seen = set(sessions)
+        # Departures are the sessions opened minus the growth in those online, so
+        # a session that opened and closed between two looks counts too.
+        trimmed_at = online = len(sessions)
+        opened = SendQueue.created
         departures = 0
         while True:
             eventlet.sleep(TRIM_SECONDS)
-            now = set(sessions)
-            departures += len(seen - now)
-            seen = now
+            departures += (SendQueue.created - opened) - (len(sessions) - online)
+            opened, online = SendQueue.created, len(sessions)
             if departures >= COLLECT_AFTER_DEPARTURES:
                 gc.collect()
                 departures = 0
-            if len(now) != trimmed_at and trim is not None:
-                trimmed_at = len(now)
+            if online != trimmed_at and trim is not None:
+                trimmed_at = online
                 trim(0)
 
     eventlet.spawn_n(upkeep)
