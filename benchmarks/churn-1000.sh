@@ -14,19 +14,13 @@ OUT=${OUT:-/tmp/comongus-bench/churn-1000}
 ROUNDS=${ROUNDS:-4}
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+source benchmarks/server-helpers.sh
 
 measure() { # name, port, command...
     local name=$1 port=$2
     shift 2
-    setsid "$@" > "$OUT/$name.log" 2>&1 &
-    local group=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-        sleep 0.2
-    done
-    local pid
-    pid=$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    start_server "$OUT/$name.log" "$port" "$@"
+    local pid=$SERVER_PID
     local line="$name: RSS MB before $(rss_mb "$pid")"
     for round in $(seq "$ROUNDS"); do
         "$BENCH" load --url "http://127.0.0.1:$port" --mode idle --clients 1000 --duration 3 \
@@ -34,8 +28,7 @@ measure() { # name, port, command...
         sleep 8
         line="$line, after round $round $(rss_mb "$pid")"
     done
-    kill -- -"$group" 2> /dev/null || true
-    wait "$group" 2> /dev/null || true
+    stop_server
     echo "$line" | tee -a "$OUT/summary.md"
 }
 

@@ -18,6 +18,7 @@ PORT=${PORT:-5703}
 TRACING=/sys/kernel/tracing
 rm -rf "$OUT" && mkdir -p "$OUT"
 [ -e "$TRACING/trace" ] || mount -t tracefs nodev "$TRACING"
+source benchmarks/server-helpers.sh
 
 SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
 SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
@@ -36,31 +37,28 @@ run() { # name, server CPU list or "", load generator CPU list or "", server com
     [ -z "$3" ] || load_pin=(taskset -c "$3")
     shift 3
     rm -f "$OUT"/chat.sqlite3*
-    setsid "${server_pin[@]}" "$@" > "$OUT/$name.server.log" 2>&1 &
-    local group=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-        sleep 0.2
-    done
-    local server  # the process listening, under any wrapper
-    server=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    start_server "$OUT/$name.server.log" "$PORT" "${server_pin[@]}" "$@"
+    local server=$SERVER_PID
     echo 0 > "$TRACING/tracing_on"
     echo > "$TRACING/trace"
     echo 65536 > "$TRACING/buffer_size_kb"
     trace on
     # Joining and settling take about 10 s; trace 5 s of the 30 s of sending.
     (sleep 20; echo 1 > "$TRACING/tracing_on"; sleep 5; echo 0 > "$TRACING/tracing_on") &
+    local tracer=$!
+    # `bench load` execs node: this pid is the load generator's own.
     "${load_pin[@]}" "$BENCH" load --url "http://127.0.0.1:$PORT" --pid "$server" \
-        --clients 1000 --senders 10 --rate 0.25 --duration 30 > "$OUT/$name.load.txt" 2>&1
-    wait $!
+        --clients 1000 --senders 10 --rate 0.25 --duration 30 > "$OUT/$name.load.txt" 2>&1 &
+    local load_generator=$!
+    wait "$load_generator"
+    wait "$tracer"
     trace off
     cp "$TRACING/trace" "$OUT/$name.trace"
-    kill -- -"$group" 2> /dev/null || true
-    wait "$group" 2> /dev/null || true
+    stop_server
     {
         echo "## $name"
         grep -E "^(loss_pct|lat_p50_ms|lat_p99_ms|server_cpu_pct|loadgen_cpu_pct) " "$OUT/$name.load.txt"
-        "$PYTHON" benchmarks/sched_trace.py "$OUT/$name.trace" "$server"
+        "$PYTHON" benchmarks/sched_trace.py "$OUT/$name.trace" "$server" "$load_generator"
         echo
     } | tee -a "$OUT/summary.md"
 }

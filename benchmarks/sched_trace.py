@@ -6,11 +6,13 @@ which tells the kernel to run the woken task on the waker's CPU. benchmarks/
 cpu-sharing.sh records `sched_switch`, `sched_wakeup` and `sched_migrate_task`
 during the sending phase; this prints, for the server's process:
 
-- how often it was switched out while still runnable (preempted), and by whom;
+- how often it was switched out while still runnable (preempted), by whom, and
+  how often by the load generator's own process (processes named alike, as
+  both Node servers are, are told apart by pid);
 - how long it waited, runnable, for its CPU in all;
 - how often the kernel moved it to another CPU.
 
-    python benchmarks/sched_trace.py TRACE SERVER_PID
+    python benchmarks/sched_trace.py TRACE SERVER_PID LOAD_GENERATOR_PID
 """
 from __future__ import annotations
 
@@ -31,10 +33,11 @@ def read(path: str):
                 yield task, int(cpu), float(seconds), kind, dict(FIELD.findall(rest))
 
 
-def summarize(path: str, server_pid: str) -> dict:
+def summarize(path: str, server_pid: str, load_generator_pid: str) -> dict:
     running = False
     waiting_since = None  # when it was last preempted
     preempted_by: Counter = Counter()
+    by_load_generator = 0
     waited = 0.0
     migrations = 0
     first = last = None
@@ -57,6 +60,7 @@ def summarize(path: str, server_pid: str) -> dict:
             if fields["prev_state"].startswith("R"):
                 waiting_since = now
                 preempted_by[fields["next_comm"]] += 1
+                by_load_generator += following == load_generator_pid
         if following == server_pid:
             running = True
             if waiting_since is not None:
@@ -64,15 +68,18 @@ def summarize(path: str, server_pid: str) -> dict:
                 waiting_since = None
     return {"traced_s": (last or 0) - (first or 0),
             "preemptions": sum(preempted_by.values()), "preempted_by": dict(preempted_by),
+            "by_load_generator": by_load_generator,
             "waited_runnable_ms": waited * 1000, "migrations": migrations}
 
 
 def main() -> None:
-    path, server_pid = sys.argv[1], sys.argv[2]
-    figures = summarize(path, server_pid)
+    path, server_pid, load_generator_pid = sys.argv[1:4]
+    figures = summarize(path, server_pid, load_generator_pid)
     print(f"traced {figures['traced_s']:.1f} s")
-    print(f"preempted while runnable: {figures['preemptions']} times "
-          f"{figures['preempted_by']}, waiting {figures['waited_runnable_ms']:.1f} ms in all")
+    print(f"preempted while runnable: {figures['preemptions']} times, "
+          f"{figures['by_load_generator']} by the load generator, "
+          f"waiting {figures['waited_runnable_ms']:.1f} ms in all")
+    print(f"preempted by name: {figures['preempted_by']}")
     print(f"moved between CPUs: {figures['migrations']} times")
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Memory under steady churn: for SECONDS, a group of 40 clients joins every
+# Memory under steady churn: for SECONDS_OF_CHURN s, a group of 40 clients joins every
 # second and each group leaves after 4 s, so about 200 are online and 40 leave
 # every second while 40 arrive. Against ComongUS and then the seed's Node
 # server; prints each server's RSS every 15 s and 8 s after the last group
 # left. A server that keeps what departed sessions used grows all along.
 #
-#   benchmarks/steady-churn.sh            (SECONDS=90 by default)
+#   benchmarks/steady-churn.sh            (SECONDS_OF_CHURN=90 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,19 +15,13 @@ OUT=${OUT:-/tmp/comongus-bench/steady-churn}
 DURATION=${SECONDS_OF_CHURN:-90}
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+source benchmarks/server-helpers.sh
 
 measure() { # name, port, command...
     local name=$1 port=$2
     shift 2
-    setsid "$@" > "$OUT/$name.log" 2>&1 &
-    local group=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-        sleep 0.2
-    done
-    local pid
-    pid=$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    start_server "$OUT/$name.log" "$port" "$@"
+    local pid=$SERVER_PID
     local line="$name: RSS MB before $(rss_mb "$pid")"
     for second in $(seq "$DURATION"); do
         "$BENCH" load --url "http://127.0.0.1:$port" --mode idle --clients 40 --duration 4 \
@@ -37,11 +31,10 @@ measure() { # name, port, command...
             line="$line, at ${second} s $(rss_mb "$pid")"
         fi
     done
-    wait $(jobs -p | grep -vx "$group") 2> /dev/null || true
+    wait $(jobs -p | grep -vx "$SERVER_GROUP") 2> /dev/null || true
     sleep 8
     line="$line, 8 s after $(rss_mb "$pid")"
-    kill -- -"$group" 2> /dev/null || true
-    wait "$group" 2> /dev/null || true
+    stop_server
     echo "$line" | tee -a "$OUT/summary.md"
 }
 
