@@ -16,23 +16,16 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 
 source benchmarks/server-helpers.sh
 
-measure() { # name, port, command...
-    local name=$1 port=$2
-    shift 2
-    start_server "$OUT/$name.log" "$port" "$@"
-    local pid=$SERVER_PID
-    local line="$name: RSS MB before $(rss_mb "$pid")"
+waves() { # port, name
     for round in $(seq "$ROUNDS"); do
-        "$BENCH" load --url "http://127.0.0.1:$port" --mode idle --clients 1000 --duration 3 \
-            > "$OUT/$name-round-$round.log" 2>&1
+        "$BENCH" load --url "http://127.0.0.1:$1" --mode idle --clients 1000 --duration 3 \
+            > "$OUT/$2-round-$round.log" 2>&1
         sleep 8
-        line="$line, after round $round $(rss_mb "$pid")"
+        record_rss "after round $round"
     done
-    stop_server
-    echo "$line" | tee -a "$OUT/summary.md"
 }
 
-measure comongus 5721 env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 \
-    LOG_LEVEL=WARNING HOST=127.0.0.1 PORT=5721 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" \
-    "$PYTHON" app.py
-measure seed-node 5722 "$BENCH" anchor seed 5722
+rss_under_churn "$OUT/summary.md" comongus 5721 waves \
+    env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 LOG_LEVEL=WARNING \
+    HOST=127.0.0.1 PORT=5721 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
+rss_under_churn "$OUT/summary.md" seed-node 5722 waves "$BENCH" anchor seed 5722

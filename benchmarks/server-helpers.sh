@@ -22,3 +22,19 @@ stop_server() {
     kill -- -"$SERVER_GROUP" 2> /dev/null || true
     wait "$SERVER_GROUP" 2> /dev/null || true
 }
+
+rss_under_churn() { # summary file, name, port, churn function, server command...
+    # Starts the server, notes its RSS, runs `churn PORT NAME` (which calls
+    # record_rss wherever a figure is wanted), stops it and prints one line.
+    local summary=$1 name=$2 port=$3 churn=$4
+    shift 4
+    start_server "$(dirname "$summary")/$name.log" "$port" "$@"
+    RSS_LINE="$name: RSS MB before $(rss_mb "$SERVER_PID")"
+    "$churn" "$port" "$name"
+    stop_server
+    echo "$RSS_LINE" | tee -a "$summary"
+}
+
+record_rss() { # label: adds "label MB" to the line rss_under_churn prints
+    RSS_LINE="$RSS_LINE, $1 $(rss_mb "$SERVER_PID")"
+}

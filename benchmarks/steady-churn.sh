@@ -17,27 +17,21 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 
 source benchmarks/server-helpers.sh
 
-measure() { # name, port, command...
-    local name=$1 port=$2
-    shift 2
-    start_server "$OUT/$name.log" "$port" "$@"
-    local pid=$SERVER_PID
-    local line="$name: RSS MB before $(rss_mb "$pid")"
+steady() { # port
     for second in $(seq "$DURATION"); do
-        "$BENCH" load --url "http://127.0.0.1:$port" --mode idle --clients 40 --duration 4 \
+        "$BENCH" load --url "http://127.0.0.1:$1" --mode idle --clients 40 --duration 4 \
             --ramp 0 > /dev/null 2>&1 &
         sleep 1
         if [ $((second % 15)) = 0 ]; then
-            line="$line, at ${second} s $(rss_mb "$pid")"
+            record_rss "at ${second} s"
         fi
     done
     wait $(jobs -p | grep -vx "$SERVER_GROUP") 2> /dev/null || true
     sleep 8
-    line="$line, 8 s after $(rss_mb "$pid")"
-    stop_server
-    echo "$line" | tee -a "$OUT/summary.md"
+    record_rss "8 s after"
 }
 
-measure comongus 5711 env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 LOG_LEVEL=WARNING \
+rss_under_churn "$OUT/summary.md" comongus 5711 steady \
+    env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 LOG_LEVEL=WARNING \
     HOST=127.0.0.1 PORT=5711 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
-measure seed-node 5712 "$BENCH" anchor seed 5712
+rss_under_churn "$OUT/summary.md" seed-node 5712 steady "$BENCH" anchor seed 5712

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .models import Message
+from sqlalchemy import Row
 
 
 def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def socket_message(message: Message) -> dict:
+def socket_message(message: Row) -> dict:
     """A stored message as the Socket.IO `message` event carries it."""
     return {"id": message.id, "seq": message.seq, "user": message.username,
             "text": message.text, "room": message.room, "date": _iso(message.created_at)}
 
 
-def rest_message(message: Message) -> dict:
+def rest_message(message: Row) -> dict:
     """A stored message as the REST API shows it."""
     return {"id": message.id, "seq": message.seq, "username": message.username,
             "text": message.text, "roomname": message.room, "date": _iso(message.created_at)}

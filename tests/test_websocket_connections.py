@@ -22,8 +22,9 @@ from tests.helpers import (
 from tests.test_real_server import ChatClient
 
 
-def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_path):
-    server = start_server(tmp_path)
+def _move_to_websocket_and_chat(server) -> None:
+    """A client that starts on long-polling moves to WebSocket; it and a client
+    that started there exchange messages, each delivered once."""
     mover = ChatClient(server.url, ["polling", "websocket"])
     other = ChatClient(server.url, ["websocket"])
     try:
@@ -38,6 +39,13 @@ def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_p
     finally:
         mover.close()
         other.close()
+
+
+def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_path):
+    server = start_server(tmp_path)
+    try:
+        _move_to_websocket_and_chat(server)
+    finally:
         server.stop()
 
 
@@ -63,19 +71,9 @@ def test_websockets_work_under_eventlet_servers_other_than_serve(tmp_path):
              "from comongus.extensions import socketio; "
              "socketio.run(app, host='127.0.0.1', port={port}, log_output=False)")
     server = ServerProcess(tmp_path, command=[sys.executable, "-c", start]).start()
-    mover = ChatClient(server.url, ["polling", "websocket"])
-    other = ChatClient(server.url, ["websocket"])
     try:
-        assert mover.call("join", {"name": "Mover", "room": "lobby"})[0] is None
-        assert other.call("join", {"name": "Other", "room": "lobby"})[0] is None
-        wait_for(lambda: mover.sio.transport() == "websocket", message="the upgrade")
-        assert other.call("sendMessage", "over the fallback")[0] is None
-        mover.wait_for_text("over the fallback")
-        assert mover.call("sendMessage", "and back")[0] is None
-        other.wait_for_text("and back")
+        _move_to_websocket_and_chat(server)
     finally:
-        mover.close()
-        other.close()
         server.stop()
 
 
