@@ -9,6 +9,12 @@
 # per-address caps off (every simulated client comes from 127.0.0.1) and the
 # send limits raised so the load generator, not the token bucket, sets the pace.
 # Results: $OUT (default /tmp/comongus-bench/NAME), summary.md there.
+#
+# SERVER_CPU=1 LOADGEN_CPU=0 puts both servers on one CPU and the load generator
+# on the other (taskset), the same for ComongUS and the seed: on loopback each
+# side's sends wake the other onto the sender's CPU, and the two then take turns
+# on one CPU while the other idles (benchmarks/cpu-sharing.sh shows it). Clients
+# on other machines wake nothing on the server's CPU; pinning is closer to that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,15 +26,22 @@ OUT=${OUT:-/tmp/comongus-bench/$NAME}
 A_PORT=${A_PORT:-5701}
 B_PORT=${B_PORT:-5702}
 rm -rf "$OUT" && mkdir -p "$OUT"
+SERVER_PIN="" LOADGEN_PIN=()
+if [ -n "${SERVER_CPU:-}" ]; then
+    SERVER_PIN="taskset -c $SERVER_CPU"
+    LOADGEN_PIN=(taskset -c "${LOADGEN_CPU:?LOADGEN_CPU goes with SERVER_CPU}")
+fi
 
 SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
 SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
 # Each run starts on an empty database.
 A_CMD="cd $ROOT && rm -f $OUT/chat.sqlite3* && env $SETTINGS HOST=127.0.0.1 PORT=$A_PORT \
-DATABASE_URL=sqlite:///$OUT/chat.sqlite3 $PYTHON app.py"
+DATABASE_URL=sqlite:///$OUT/chat.sqlite3 $SERVER_PIN $PYTHON app.py"
 
-"$BENCH" compare \
+"${LOADGEN_PIN[@]}" "$BENCH" compare \
     --a "$A_CMD" --a-url "http://127.0.0.1:$A_PORT" --a-name comongus \
-    --b "$BENCH anchor seed $B_PORT" --b-url "http://127.0.0.1:$B_PORT" --b-name seed-node \
+    --b "$SERVER_PIN $BENCH anchor seed $B_PORT" --b-url "http://127.0.0.1:$B_PORT" --b-name seed-node \
     --out "$OUT" "$@"
 echo "settings for ComongUS: $SETTINGS" | tee -a "$OUT/summary.md"
+[ -z "$SERVER_PIN" ] || echo "both servers on CPU $SERVER_CPU, the load generator on CPU $LOADGEN_CPU" |
+    tee -a "$OUT/summary.md"
