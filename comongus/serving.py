@@ -114,7 +114,7 @@ class ConnectionPool(eventlet.GreenPool):
 
 
 class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
-    """eventlet's HTTP handler with smaller buffers.
+    """eventlet's HTTP handler with smaller buffers, taking turns between requests.
 
     Each connection keeps its read and write buffers (8 KB and 16 KB by default)
     for as long as it is open, a WebSocket's whole life included, though a
@@ -125,6 +125,17 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
 
     rbufsize = 2048
     wbufsize = 2048
+
+    def handle_one_request(self) -> None:
+        """Answer one request, then let other connections go before the next.
+
+        eventlet reads a keep-alive connection's next request straight away; a
+        client that sends it as soon as it has the answer finds it waiting, and
+        is answered again and again while every other connection waits.
+        """
+        super().handle_one_request()
+        if not self.close_connection:
+            eventlet.sleep(0)
 
     def finish(self) -> None:
         """Close the socket, unless a parked WebSocket kept it: then only the buffers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket
 import sys
 import threading
 
@@ -216,6 +217,28 @@ def test_websocket_compression_offer_is_refused(live_server):
         assert ws.recv().startswith("0{")  # the Engine.IO open packet, uncompressed
     finally:
         ws.close()
+
+
+def test_a_client_sending_request_after_request_does_not_hold_up_another(live_server):
+    """Keep-alive connections take turns: a queue of requests on one connection is
+    not all answered before another connection's single request."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: chat\r\n\r\n"
+    queued = 300  # their answers fit in the socket buffers: the server never waits to send
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as busy, \
+            socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as other:
+        other.sendall(request)  # served once, so its connection waits for its next request
+        assert other.recv(4096).startswith(b"HTTP/1.1 200")
+        busy.sendall(request * queued)
+        answered_busy = busy.recv(65536)  # the server is working through the queue
+        other.sendall(request)
+        assert other.recv(4096).startswith(b"HTTP/1.1 200")
+        busy.setblocking(False)
+        try:
+            while chunk := busy.recv(65536):
+                answered_busy += chunk
+        except BlockingIOError:
+            pass
+    assert answered_busy.count(b"HTTP/1.1 200") < queued
 
 
 def test_flask_run_serves_chat_for_development(tmp_path, clients):
