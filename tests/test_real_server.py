@@ -223,7 +223,8 @@ def test_a_client_sending_request_after_request_does_not_hold_up_another(live_se
     """Keep-alive connections take turns: a queue of requests on one connection is
     not all answered before another connection's single request."""
     request = b"GET /healthz HTTP/1.1\r\nHost: chat\r\n\r\n"
-    queued = 300  # their answers fit in the socket buffers: the server never waits to send
+    queued = 600  # ~50 ms of work; their answers fit in the socket buffers, so the server
+    # never waits to send (waiting would let the other connection in anyway)
     with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as busy, \
             socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as other:
         other.sendall(request)  # served once, so its connection waits for its next request
