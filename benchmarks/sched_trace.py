@@ -44,28 +44,22 @@ def summarize(path: str, server_pid: str, load_generator_pid: str) -> dict:
     for task, _cpu, now, kind, fields in read(path):
         first = now if first is None else first
         last = now
-        if task == server_pid and not running:
-            # Running, though the trace missed the switch to it (a dropped event).
+        switched_to_server = kind == "sched_switch" and fields["next_pid"] == server_pid
+        # An event of the server's own means it runs, though the trace may have
+        # dropped the switch to it.
+        if not running and (switched_to_server or task == server_pid):
             running = True
             if waiting_since is not None:
                 waited += now - waiting_since
                 waiting_since = None
         if kind == "sched_migrate_task" and fields.get("pid") == server_pid:
             migrations += 1
-        if kind != "sched_switch":
-            continue
-        prev, following = fields["prev_pid"], fields["next_pid"]
-        if prev == server_pid:
+        if kind == "sched_switch" and fields["prev_pid"] == server_pid:
             running = False
             if fields["prev_state"].startswith("R"):
                 waiting_since = now
                 preempted_by[fields["next_comm"]] += 1
-                by_load_generator += following == load_generator_pid
-        if following == server_pid:
-            running = True
-            if waiting_since is not None:
-                waited += now - waiting_since
-                waiting_since = None
+                by_load_generator += fields["next_pid"] == load_generator_pid
     return {"traced_s": (last or 0) - (first or 0),
             "preemptions": sum(preempted_by.values()), "preempted_by": dict(preempted_by),
             "by_load_generator": by_load_generator,
