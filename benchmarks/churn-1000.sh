@@ -6,15 +6,10 @@
 #
 #   benchmarks/churn-1000.sh            (ROUNDS=4 by default)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-/tmp/comongus-bench/churn-1000}
-ROUNDS=${ROUNDS:-4}
-rm -rf "$OUT" && mkdir -p "$OUT"
-
+source "$(dirname "$0")/common.sh"
 source benchmarks/server-helpers.sh
+results_in churn-1000
+ROUNDS=${ROUNDS:-4}
 
 waves() { # port, name
     for round in $(seq "$ROUNDS"); do
@@ -26,6 +21,5 @@ waves() { # port, name
 }
 
 rss_under_churn "$OUT/summary.md" comongus 5721 waves \
-    env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 LOG_LEVEL=WARNING \
-    HOST=127.0.0.1 PORT=5721 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
+    env $SETTINGS HOST=127.0.0.1 PORT=5721 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
 rss_under_churn "$OUT/summary.md" seed-node 5722 waves "$BENCH" anchor seed 5722

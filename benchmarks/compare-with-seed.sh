@@ -16,24 +16,17 @@
 # on one CPU while the other idles (benchmarks/cpu-sharing.sh shows it). Clients
 # on other machines wake nothing on the server's CPU; pinning is closer to that.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-NAME=$1
+source "$(dirname "$0")/common.sh"
+results_in "$1"
 shift
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-/tmp/comongus-bench/$NAME}
 A_PORT=${A_PORT:-5701}
 B_PORT=${B_PORT:-5702}
-rm -rf "$OUT" && mkdir -p "$OUT"
 SERVER_PIN="" LOADGEN_PIN=()
 if [ -n "${SERVER_CPU:-}" ]; then
     SERVER_PIN="taskset -c $SERVER_CPU"
     LOADGEN_PIN=(taskset -c "${LOADGEN_CPU:?LOADGEN_CPU goes with SERVER_CPU}")
 fi
 
-SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
-SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
 # Each run starts on an empty database.
 A_CMD="cd $ROOT && rm -f $OUT/chat.sqlite3* && env $SETTINGS HOST=127.0.0.1 PORT=$A_PORT \
 DATABASE_URL=sqlite:///$OUT/chat.sqlite3 $SERVER_PIN $PYTHON app.py"

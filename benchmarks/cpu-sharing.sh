@@ -9,19 +9,12 @@
 #
 #   sudo benchmarks/cpu-sharing.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-/tmp/comongus-bench/cpu-sharing}
+source "$(dirname "$0")/common.sh"
+results_in cpu-sharing
 PORT=${PORT:-5703}
 TRACING=/sys/kernel/tracing
-rm -rf "$OUT" && mkdir -p "$OUT"
 [ -e "$TRACING/trace" ] || mount -t tracefs nodev "$TRACING"
 source benchmarks/server-helpers.sh
-
-SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
-SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
 
 trace() { # on|off
     local value=1

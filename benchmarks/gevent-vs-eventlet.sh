@@ -5,16 +5,10 @@
 #   benchmarks/gevent-vs-eventlet.sh [loadgen options]   default: the fan-out of 1,000
 #
 # Needs gevent in the venv (`.venv/bin/pip install gevent`); the settings are those
-# of compare-with-seed.sh.
+# of benchmarks/common.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-/tmp/comongus-bench/gevent-vs-eventlet}
-rm -rf "$OUT" && mkdir -p "$OUT"
-SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
-SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
+source "$(dirname "$0")/common.sh"
+results_in gevent-vs-eventlet
 run() { # port, command
     echo "cd $ROOT && rm -f $OUT/chat-$1.sqlite3* && env $SETTINGS HOST=127.0.0.1 PORT=$1 \
 DATABASE_URL=sqlite:///$OUT/chat-$1.sqlite3 $2"

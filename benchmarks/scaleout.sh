@@ -9,10 +9,7 @@
 # every client behind nginx comes from nginx). B also uses the local Redis, under
 # a key prefix of its own that is deleted afterwards. Results: docs/scaleout.md.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+source "$(dirname "$0")/common.sh"
 PG=${PG:-postgresql://postgres@127.0.0.1:5432/test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 SCHEMA=comongus_bench

@@ -7,15 +7,10 @@
 #
 #   benchmarks/steady-churn.sh            (SECONDS_OF_CHURN=90 by default)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH=${BENCH:-$ROOT/../shared/bench/bench}
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-/tmp/comongus-bench/steady-churn}
-DURATION=${SECONDS_OF_CHURN:-90}
-rm -rf "$OUT" && mkdir -p "$OUT"
-
+source "$(dirname "$0")/common.sh"
 source benchmarks/server-helpers.sh
+results_in steady-churn
+DURATION=${SECONDS_OF_CHURN:-90}
 
 steady() { # port
     for second in $(seq "$DURATION"); do
@@ -32,6 +27,5 @@ steady() { # port
 }
 
 rss_under_churn "$OUT/summary.md" comongus 5711 steady \
-    env MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 LOG_LEVEL=WARNING \
-    HOST=127.0.0.1 PORT=5711 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
+    env $SETTINGS HOST=127.0.0.1 PORT=5711 DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
 rss_under_churn "$OUT/summary.md" seed-node 5712 steady "$BENCH" anchor seed 5712
