@@ -6,11 +6,12 @@ person can act on. Limits come from the app's settings.
 from __future__ import annotations
 
 import bisect
+import json
 import unicodedata
+from importlib.resources import files
 from typing import Any
 
 from flask import current_app
-from homoglyph._skeleton import skeleton  # UTS #39 skeleton; the package's API is domain-only
 
 MAX_COUNT = 2**53 - 1  # ids and seqs stay exact in JavaScript and fit every database
 MAX_TOKEN_LENGTH = 128
@@ -40,6 +41,31 @@ def is_default_ignorable(char: str) -> bool:
     code = ord(char)
     index = bisect.bisect_right(_IGNORABLE_STARTS, code) - 1
     return index >= 0 and code <= _IGNORABLE_RANGES[index][1]
+
+
+def _load_prototypes() -> dict[str, str]:
+    """Each confusable character and its prototype, from comongus/confusables.json.
+
+    That file is Unicode's confusables.txt (UTS #39; its "version" says which Unicode)
+    rewritten by scripts/generate-confusables.py; run the script on a newer one to update.
+    """
+    data = json.loads(files(__package__).joinpath("confusables.json").read_text("ascii"))
+    return {chr(int(source, 16)): "".join(chr(int(point, 16)) for point in target.split())
+            for source, target in data["prototypes"].items()}
+
+
+PROTOTYPES = _load_prototypes()
+
+
+def skeleton(text: str) -> str:
+    """The UTS #39 skeleton (section 4): two strings that look alike share one.
+
+    NFD, drop default-ignorable code points, replace each character by its
+    prototype, NFD again. Case is kept: callers fold it where they need to.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFD", "".join(
+        PROTOTYPES.get(char, char) for char in decomposed if not is_default_ignorable(char)))
 
 
 def _is_blank(char: str) -> bool:
