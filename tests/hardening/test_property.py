@@ -14,11 +14,11 @@ from __future__ import annotations
 import itertools
 import json
 import unicodedata
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from homoglyph._skeleton import skeleton  # UTS #39, as the README names it
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -41,17 +41,37 @@ IN_PROCESS = settings(max_examples=150, deadline=None,
 INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}  # control, zero-width/bidi, separators, surrogates
 # Characters that show as nothing (README: default-ignorable code points, fillers, blanks):
 # Unicode's Default_Ignorable_Code_Point ranges, and U+2800 BRAILLE PATTERN BLANK.
-HIDDEN_RANGES = [(0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
-                 (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
-                 (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F),
-                 (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
-                 (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)]
+DEFAULT_IGNORABLE_RANGES = [
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)]
+BRAILLE_BLANK = "\u2800"
 EMOJI_JOINERS = {"\ufe0e", "\ufe0f", "\u200d"}  # the README lets emoji keep these in names
 EITHER = None  # an input the rules do not decide: the server may take it or refuse it
 
 
+def default_ignorable(char):
+    return any(low <= ord(char) <= high for low, high in DEFAULT_IGNORABLE_RANGES)
+
+
 def hidden(char):
-    return any(low <= ord(char) <= high for low, high in HIDDEN_RANGES)
+    return char == BRAILLE_BLANK or default_ignorable(char)
+
+
+# Unicode's confusables.txt, as the package ships it: the data is Unicode's, the
+# skeleton below is written out again from UTS #39 section 4.
+CONFUSABLES = json.loads(
+    (Path(__file__).parents[2] / "comongus" / "confusables.json").read_text("ascii"))
+PROTOTYPE = {int(source, 16): "".join(chr(int(point, 16)) for point in target.split())
+             for source, target in CONFUSABLES["prototypes"].items()}
+
+
+def skeleton(value):
+    """UTS #39: NFD, without default-ignorables, each character as its prototype, NFD."""
+    kept = "".join(char for char in unicodedata.normalize("NFD", value)
+                   if not default_ignorable(char))
+    return unicodedata.normalize("NFD", kept.translate(PROTOTYPE))
 
 
 def blank(char):
