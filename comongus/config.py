@@ -9,6 +9,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_PORT = 5000
 
@@ -37,6 +38,27 @@ def _origins(value: str) -> str | list[str]:
     """`*` stays a wildcard; anything else is a comma-separated list of origins."""
     origins = [origin.strip() for origin in value.split(",") if origin.strip()]
     return "*" if not origins or "*" in origins else origins
+
+
+def _public_url(value: str) -> str | None:
+    """`PUBLIC_URL`: an http(s) origin, maybe with a path, without a trailing slash."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username or any(c.isspace() for c in value)):
+        raise ValueError(f"PUBLIC_URL must look like https://chat.example.org, not {value!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    value = env.get(key, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{key} must be 1 or 0, not {value!r}")
 
 
 def database_url(env: Mapping[str, str], instance_path: str) -> str:
@@ -100,6 +122,12 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
         # Pages: the introduction shown on /intro, and who may frame /embed.
         "INTRO_FILE": env.get("INTRO_FILE", "").strip() or None,
+        # 1: INTRO_FILE's HTML (raw HTML in Markdown, or an .html file) is shown as
+        # written; 0: it goes through an allow-list that drops scripts, handlers, styles.
+        "INTRO_TRUST_HTML": _flag(env, "INTRO_TRUST_HTML"),
+        # The chat's address as visitors reach it (https://chat.example.org), for
+        # links the server writes out, such as the /embed snippet; never the Host header.
+        "PUBLIC_URL": _public_url(env.get("PUBLIC_URL", "")),
         "INTRO_ROOM": env.get("INTRO_ROOM", "").strip() or "intro",
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),

@@ -10,12 +10,20 @@ import os
 import re
 
 import markdown
+import nh3
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
 
 INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
+# A Host header a browser can send: a DNS name or IPv4 address, or a bracketed IPv6
+# address, and an optional port. Anything else never reaches a header we write.
+VALID_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+                        r"|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+# Markdown's own output (with "extra": tables, footnotes, abbreviations) and plain
+# formatting; no script, style, form, frame or event handler.
+INTRO_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "*": {"class", "title", "lang", "dir", "id"}}
 
 
 @bp.get("/")
@@ -46,9 +54,10 @@ def chat():
 def intro():
     """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
     room = current_app.config["INTRO_ROOM"]
-    embed_url = url_for("pages.embed", room=room, _external=True)
-    return render_template("intro.html", page=_page_settings("intro", room=room),
-                           intro_html=_intro_html(), embed_url=embed_url)
+    embed_url = _public_link(url_for("pages.embed", room=room))
+    page = {**_page_settings("intro", room=room), "embedUrl": embed_url}
+    return render_template("intro.html", page=page, intro_html=_intro_html(),
+                           embed_url=embed_url)
 
 
 @bp.get("/embed")
@@ -67,14 +76,16 @@ def security_headers(response: Response) -> Response:
         ancestors = "'none'"
         response.headers["X-Frame-Options"] = "DENY"
     # Socket.IO upgrades to a WebSocket on this same host; 'self' does not cover
-    # ws:/wss: in every browser, so they are named explicitly.
+    # ws:/wss: in every browser, so they are named explicitly, when the Host
+    # header is a host name (a space or ";" in it would add CSP directives).
     host = request.host
+    sockets = f" ws://{host} wss://{host}" if VALID_HOST.fullmatch(host) else ""
     response.headers["Content-Security-Policy"] = "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        f"connect-src 'self' ws://{host} wss://{host}",
+        f"connect-src 'self'{sockets}",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -114,11 +125,21 @@ def _embed_ancestors() -> str:
     return " ".join(origins)
 
 
+def _public_link(path: str) -> str:
+    """A link to `path` for other sites: under `PUBLIC_URL`, else the path alone.
+
+    Without `PUBLIC_URL` the page's script puts the browser's own origin in front,
+    so a forged Host header never reaches the page (or a cache that keeps it).
+    """
+    public_url = current_app.config["PUBLIC_URL"]
+    return public_url + path if public_url else path
+
+
 def _intro_html() -> Markup:
     """The owner's introduction: `INTRO_FILE` (Markdown, or HTML when it ends in .html).
 
-    It is the owner's own content, so its HTML is trusted; the page's CSP still
-    keeps any scripts and inline styles in it from running.
+    Its HTML, raw HTML in Markdown included, goes through an allow-list unless
+    `INTRO_TRUST_HTML` is set; the page's CSP keeps scripts from running either way.
     """
     path = current_app.config.get("INTRO_FILE") or INTRO_SAMPLE
     try:
@@ -129,6 +150,15 @@ def _intro_html() -> Markup:
         path = INTRO_SAMPLE
         with open(path, encoding="utf-8") as intro_file:
             text = intro_file.read()
-    if path.lower().endswith((".html", ".htm")):
+    if not path.lower().endswith((".html", ".htm")):
+        text = markdown.markdown(text, extensions=["extra", "sane_lists"])
+    if current_app.config["INTRO_TRUST_HTML"]:
         return Markup(text)
-    return Markup(markdown.markdown(text, extensions=["extra", "sane_lists"]))
+    return Markup(nh3.clean(text, attributes=INTRO_ATTRIBUTES, attribute_filter=_intro_attribute))
+
+
+def _intro_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Ids only for footnotes: another id could shadow one the page's script looks up."""
+    if attribute == "id" and not value.startswith(("fn:", "fnref:")):
+        return None
+    return value

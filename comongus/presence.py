@@ -48,6 +48,14 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """Who holds a name in a room: the name as shown and the token it was claimed with."""
+
+    name: str
+    token: str | None
+
+
+@dataclass(frozen=True)
 class JoinResult:
     seat: Seat
     came_online: bool  # the name was not in the room before this connection
@@ -63,6 +71,9 @@ class Presence(Protocol):
 
     def seat_of(self, sid: str) -> Seat | None:
         """The seat of `sid`, or None when it has not joined."""
+
+    def holder(self, room: str, name: str) -> Holding | None:
+        """Who holds `name` (compared by `name_key`) in `room` now, or None."""
 
     def members(self, room: str) -> list[str]:
         """The names in `room`, in the order they came online."""
@@ -115,6 +126,11 @@ class MemoryPresence:
                 return None
             room, key = place
             return Seat(room, self._rooms[room][key].name)
+
+    def holder(self, room: str, name: str) -> Holding | None:
+        with self._lock:
+            holder = self._rooms.get(room, {}).get(name_key(name))
+            return Holding(holder.name, holder.token) if holder else None
 
     def members(self, room: str) -> list[str]:
         with self._lock:
@@ -337,6 +353,18 @@ class RedisPresence:
     def seat_of(self, sid: str) -> Seat | None:
         local = self._local.get(sid)
         return local.seat if local else None
+
+    def holder(self, room: str, name: str) -> Holding | None:
+        try:
+            raw = self.redis.hget(self.prefix + "room:" + room, name_key(name))
+        except Exception as error:  # redis errors, timeouts
+            log.warning("presence: lookup in room %r failed: %s", room, error.__class__.__name__)
+            raise PresenceUnavailable("Who is online cannot be checked right now; "
+                                      "try again.") from error
+        if raw is None:
+            return None
+        held = json.loads(_text(raw))
+        return Holding(held["name"], held.get("token"))
 
     def members(self, room: str) -> list[str]:
         holders = self.redis.hgetall(self.prefix + "room:" + room)

@@ -4,6 +4,8 @@ Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes noth
 """
 from __future__ import annotations
 
+import hmac
+
 from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -11,7 +13,15 @@ from werkzeug.exceptions import HTTPException
 from . import presence
 from .chat import StorageUnavailable, send_message
 from .store import store
-from .validation import MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room, clean_text
+from .validation import (
+    MAX_COUNT,
+    InvalidInput,
+    clean_client_id,
+    clean_name,
+    clean_room,
+    clean_text,
+    clean_token,
+)
 from .wire import rest_message
 
 bp = Blueprint("messages", __name__)
@@ -19,7 +29,7 @@ bp = Blueprint("messages", __name__)
 REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
-BODY_FIELDS = {"username", "text", "roomname", "clientId"}
+BODY_FIELDS = {"username", "text", "roomname", "clientId", "token"}
 
 
 def _error(status: int, message: str):
@@ -36,6 +46,23 @@ def storage_unavailable(error: StorageUnavailable):
     return _error(503, str(error))
 
 
+@bp.errorhandler(presence.PresenceUnavailable)
+def presence_unavailable(error: presence.PresenceUnavailable):
+    return _error(503, str(error))
+
+
+@bp.after_app_request
+def vary_on_origin(response):
+    """Every REST answer may depend on Origin (the CORS grant), so caches must key on it.
+
+    flask-cors says so only when it grants; a shared cache would otherwise hand
+    one origin's answer, grant or refusal, to another.
+    """
+    if request.path.rstrip("/") in REST_PATHS:
+        response.vary.add("Origin")
+    return response
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     """REST paths answer errors (404, 405, 413, ...) in JSON; pages keep HTML."""
@@ -48,8 +75,10 @@ def _query_count(name: str, low: int, high: int = MAX_COUNT) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    # isdigit() alone accepts "²", which int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    # isdigit() alone accepts "²", which int() refuses; and int() refuses (or takes
+    # quadratic time on) thousands of digits, so the length is checked first.
+    if (len(raw) > len(str(high)) or not (raw.isascii() and raw.isdigit())
+            or not low <= int(raw) <= high):
         raise InvalidInput(f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
 
@@ -95,8 +124,20 @@ def post_message():
     username = clean_name(body["username"], "username")
     text = clean_text(body["text"])
     room = clean_room(body["roomname"], "roomname")
+    token = clean_token(body.get("token"))
+    held = presence.current().holder(room, username)
+    if held is not None and not _same_token(token, held.token):
+        return jsonify(error=f"The name {held.name!r} is in this room now; only they can post "
+                             "as it (send their token).", code="name_taken"), 409
     message = send_message(room, username, text, clean_client_id(body.get("clientId")))
     return jsonify(rest_message(message)), 201
+
+
+def _same_token(given: str | None, held: str | None) -> bool:
+    """Constant time, so the holder's token cannot be guessed a character at a time."""
+    if given is None or held is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), held.encode("utf-8"))
 
 
 @bp.get("/rooms")

@@ -5,12 +5,14 @@ person can act on. Limits come from the app's settings.
 """
 from __future__ import annotations
 
+import bisect
+import json
 import unicodedata
+from importlib.resources import files
 from typing import Any
 
 from flask import current_app
 
-RESERVED_NAMES = {"admin"}
 MAX_COUNT = 2**53 - 1  # ids and seqs stay exact in JavaScript and fit every database
 MAX_TOKEN_LENGTH = 128
 MAX_CLIENT_ID_LENGTH = 64
@@ -20,10 +22,83 @@ class InvalidInput(ValueError):
     """The request is wrong; the message says how."""
 
 
+# Default_Ignorable_Code_Point (Unicode 17.0, DerivedCoreProperties.txt): characters a
+# renderer shows as nothing: variation selectors, Hangul fillers, U+034F, tags, ...
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+_IGNORABLE_STARTS = [start for start, _ in _IGNORABLE_RANGES]
+BLANKS = {"\u2800"}  # BRAILLE PATTERN BLANK: a visible-width nothing that is not whitespace
+ZWJ = "\u200d"
+EMOJI_VARIATION = {"\ufe0e", "\ufe0f"}  # text / emoji presentation of the symbol before
+
+
+def is_default_ignorable(char: str) -> bool:
+    code = ord(char)
+    index = bisect.bisect_right(_IGNORABLE_STARTS, code) - 1
+    return index >= 0 and code <= _IGNORABLE_RANGES[index][1]
+
+
+def _load_prototypes() -> dict[str, str]:
+    """Each confusable character and its prototype, from comongus/confusables.json.
+
+    That file is Unicode's confusables.txt (UTS #39; its "version" says which Unicode)
+    rewritten by scripts/generate-confusables.py; run the script on a newer one to update.
+    """
+    data = json.loads(files(__package__).joinpath("confusables.json").read_text("ascii"))
+    return {chr(int(source, 16)): "".join(chr(int(point, 16)) for point in target.split())
+            for source, target in data["prototypes"].items()}
+
+
+PROTOTYPES = _load_prototypes()
+
+
+def skeleton(text: str) -> str:
+    """The UTS #39 skeleton (section 4): two strings that look alike share one.
+
+    NFD, drop default-ignorable code points, replace each character by its
+    prototype, NFD again. Case is kept: callers fold it where they need to.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFD", "".join(
+        PROTOTYPES.get(char, char) for char in decomposed if not is_default_ignorable(char)))
+
+
+def _is_blank(char: str) -> bool:
+    """Shows as nothing: whitespace, a default-ignorable or format character, a blank."""
+    return (char.isspace() or char in BLANKS or is_default_ignorable(char)
+            or unicodedata.category(char) in {"Cc", "Cf"})
+
+
 def _has_invisible_characters(value: str) -> bool:
     # Control (Cc), format (Cf: zero-width, bidi overrides), line/paragraph
     # separators, and lone surrogates (Cs), which no database can store.
     return any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for char in value)
+
+
+def _hidden_character(label: str) -> str | None:
+    """The first character of a name or room that shows as nothing, or None.
+
+    Emoji keep what draws them: a variation selector after a symbol ("❤️") and a
+    zero-width joiner between two symbols ("👩‍💻"). `name_key` drops both, so they
+    cannot make a second name that looks like the first.
+    """
+    for index, char in enumerate(label):
+        before = label[index - 1] if index else ""
+        after = label[index + 1] if index + 1 < len(label) else ""
+        if char in EMOJI_VARIATION and unicodedata.category(before) == "So":
+            continue
+        if (char == ZWJ and after and unicodedata.category(after) == "So"
+                and (before in EMOJI_VARIATION or unicodedata.category(before) in {"So", "Sk"})):
+            continue
+        if char in BLANKS or is_default_ignorable(char) or unicodedata.category(char) in {
+                "Cc", "Cf", "Cs", "Zl", "Zp"}:
+            return char
+    return None
 
 
 def _label(value: Any, field: str, limit_key: str) -> str:
@@ -37,15 +112,19 @@ def _label(value: Any, field: str, limit_key: str) -> str:
     limit = current_app.config[limit_key]
     if len(value) > limit:
         raise InvalidInput(f"{field} is too long: at most {limit} characters.")
-    if _has_invisible_characters(value):
-        raise InvalidInput(f"{field} may not contain control or invisible characters.")
+    if not any(unicodedata.category(char)[0] in "LNPS" and char not in BLANKS for char in value):
+        raise InvalidInput(f"{field} needs a visible letter, digit or symbol.")
+    hidden = _hidden_character(value)
+    if hidden is not None:
+        raise InvalidInput(f"{field} may not contain control or invisible characters "
+                           f"(U+{ord(hidden):04X}).")
     return value
 
 
 def clean_name(value: Any, field: str = "name") -> str:
     """A person's name: trimmed, NFC, visible characters only, not reserved."""
     name = _label(value, field, "MAX_NAME_LENGTH")
-    if name_key(name) in RESERVED_NAMES:
+    if name_key(name) in RESERVED_KEYS or _cased_key(name) in RESERVED_KEYS:
         raise InvalidInput(f"{field} {name!r} is reserved.")
     return name
 
@@ -55,9 +134,32 @@ def clean_room(value: Any, field: str = "room") -> str:
     return _label(value, field, "MAX_ROOM_LENGTH")
 
 
+def _folded(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
 def name_key(name: str) -> str:
-    """What makes two names the same person in a room: case and width do not count."""
-    return unicodedata.normalize("NFKC", name).casefold()
+    """What makes two names the same person in a room: case, width and look-alikes.
+
+    The UTS #39 skeleton of the case-folded name: "Alice", "ALICE", "Ａｌｉｃｅ", a
+    Cyrillic "Аlice" and "Alice" with an invisible character all give one key.
+    Skeletons may map to capitals ("0" to "O"), so the result is folded and
+    mapped once more.
+    """
+    return skeleton(_folded(skeleton(_folded(name))))
+
+
+def _cased_key(name: str) -> str:
+    """The key with look-alikes mapped before case is folded: a capital I reads as l."""
+    return skeleton(_folded(skeleton(unicodedata.normalize("NFKC", name))))
+
+
+RESERVED_NAMES = ("admin",)
+# Every spelling that reads as a reserved name: lower, upper and title case, each
+# under both keys, so "ADMlN" (a small L) is refused as well as "аdmin" (Cyrillic a).
+RESERVED_KEYS = frozenset(key(spelling) for name in RESERVED_NAMES
+                          for spelling in (name, name.upper(), name.title())
+                          for key in (name_key, _cased_key))
 
 
 def clean_text(value: Any, field: str = "text") -> str:
@@ -66,7 +168,7 @@ def clean_text(value: Any, field: str = "text") -> str:
         raise InvalidInput(f"{field} is required.")
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string.")
-    if not value.strip():
+    if all(_is_blank(char) for char in value):
         raise InvalidInput(f"{field} is empty.")
     limit = current_app.config["MAX_TEXT_LENGTH"]
     if len(value) > limit:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import unicodedata
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -38,7 +39,43 @@ IN_PROCESS = settings(max_examples=150, deadline=None,
 # The oracle: the contract's rules, written out again -----------------------------------
 
 INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}  # control, zero-width/bidi, separators, surrogates
+# Characters that show as nothing (README: default-ignorable code points, fillers, blanks):
+# Unicode's Default_Ignorable_Code_Point ranges, and U+2800 BRAILLE PATTERN BLANK.
+DEFAULT_IGNORABLE_RANGES = [
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)]
+BRAILLE_BLANK = "\u2800"
+EMOJI_JOINERS = {"\ufe0e", "\ufe0f", "\u200d"}  # the README lets emoji keep these in names
 EITHER = None  # an input the rules do not decide: the server may take it or refuse it
+
+
+def default_ignorable(char):
+    return any(low <= ord(char) <= high for low, high in DEFAULT_IGNORABLE_RANGES)
+
+
+def hidden(char):
+    return char == BRAILLE_BLANK or default_ignorable(char)
+
+
+# Unicode's confusables.txt, as the package ships it: the data is Unicode's, the
+# skeleton below is written out again from UTS #39 section 4.
+CONFUSABLES = json.loads(
+    (Path(__file__).parents[2] / "comongus" / "confusables.json").read_text("ascii"))
+PROTOTYPE = {int(source, 16): "".join(chr(int(point, 16)) for point in target.split())
+             for source, target in CONFUSABLES["prototypes"].items()}
+
+
+def skeleton(value):
+    """UTS #39: NFD, without default-ignorables, each character as its prototype, NFD."""
+    kept = "".join(char for char in unicodedata.normalize("NFD", value)
+                   if not default_ignorable(char))
+    return unicodedata.normalize("NFD", kept.translate(PROTOTYPE))
+
+
+def blank(char):
+    return char.isspace() or hidden(char) or unicodedata.category(char) in INVISIBLE
 
 
 def clean_label(value, limit):
@@ -50,20 +87,41 @@ def clean_label(value, limit):
     label = unicodedata.normalize("NFC", value.strip())
     if not label or len(label) > limit:
         return None
-    if any(unicodedata.category(char) in INVISIBLE for char in label):
+    if any(unicodedata.category(char) in INVISIBLE or hidden(char) for char in label
+           if char not in EMOJI_JOINERS):
         return None
+    if all(blank(char) or unicodedata.category(char).startswith(("M", "Z")) for char in label):
+        return None  # nothing visible: only blanks and marks
     return label
+
+
+def label_verdict(value, limit):
+    """False when refused; EITHER for emoji selectors and joiners (allowed only after symbols)."""
+    label = clean_label(value, limit)
+    if label is None:
+        return False
+    return EITHER if EMOJI_JOINERS & set(label) else True
 
 
 def clean_person(value):
     name = clean_label(value, MAX_NAME)
-    if name is not None and unicodedata.normalize("NFKC", name).casefold() == "admin":
-        return None
+    if name is not None and skeleton(unicodedata.normalize("NFKC", name).casefold()) == "adrnin":
+        return None  # "admin", in any case or width, or a look-alike (UTS #39 skeleton)
     return name
 
 
+def person_verdict(value):
+    if clean_person(value) is None:
+        return False
+    verdict = label_verdict(value, MAX_NAME)
+    # Capital I and small l read alike: a name that spells admin with them may be refused.
+    cased = skeleton(skeleton(unicodedata.normalize("NFKC", value)).casefold())
+    maybe_admin = cased in {"adrnin", "adrnln"}
+    return EITHER if verdict is EITHER or maybe_admin else True
+
+
 def text_is_valid(value):
-    return (isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_TEXT
+    return (isinstance(value, str) and not all(blank(c) for c in value) and len(value) <= MAX_TEXT
             and "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value))
 
 
@@ -102,10 +160,8 @@ def both(*verdicts):
 def join_verdict(payload):
     if not isinstance(payload, dict) or set(payload) - {"name", "room", "since", "token"}:
         return False
-    if clean_person(payload.get("name")) is None or clean_label(payload.get("room"),
-                                                               MAX_ROOM) is None:
-        return False
-    return both(whole_number_verdict(payload.get("since")),
+    return both(person_verdict(payload.get("name")), label_verdict(payload.get("room"), MAX_ROOM),
+                whole_number_verdict(payload.get("since")),
                 opaque_verdict(payload.get("token"), MAX_TOKEN))
 
 
@@ -120,15 +176,16 @@ def send_verdict(payload):
 
 
 def post_verdict(body):
-    if not isinstance(body, dict) or set(body) - {"username", "text", "roomname", "clientId"}:
+    if not isinstance(body, dict) or set(body) - {"username", "text", "roomname", "clientId",
+                                                   "token"}:
         return False
     if not {"username", "text", "roomname"} <= set(body):
         return False
-    if clean_person(body["username"]) is None or clean_label(body["roomname"], MAX_ROOM) is None:
-        return False
     if not text_is_valid(body["text"]):
         return False
-    return opaque_verdict(body.get("clientId"), MAX_CLIENT_ID)
+    return both(person_verdict(body["username"]), label_verdict(body["roomname"], MAX_ROOM),
+                opaque_verdict(body.get("clientId"), MAX_CLIENT_ID),
+                opaque_verdict(body.get("token"), MAX_TOKEN))
 
 
 def count_verdict(raw, low, high=None):
@@ -147,9 +204,8 @@ def count_verdict(raw, low, high=None):
 def query_verdict(params):
     if set(params) - {"roomname", "after", "before", "limit"}:
         return False
-    if "roomname" in params and clean_label(params["roomname"], MAX_ROOM) is None:
-        return False
-    return both(count_verdict(params.get("after"), 0), count_verdict(params.get("before"), 0),
+    return both(label_verdict(params["roomname"], MAX_ROOM) if "roomname" in params else True,
+                count_verdict(params.get("after"), 0), count_verdict(params.get("before"), 0),
                 count_verdict(params.get("limit"), 1, 1000))
 
 
