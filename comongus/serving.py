@@ -48,6 +48,28 @@ REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\
            b"Content-Length: %d\r\n\r\n%s" % (len(_REFUSAL_BODY), _REFUSAL_BODY))
 
 
+class RateLimitedLog:
+    """A log line written at most once per `seconds`, with how often it was skipped:
+    a line per connection would let a client fill the log."""
+
+    def __init__(self, level: int = logging.WARNING, seconds: float = 10.0) -> None:
+        self.level = level
+        self.seconds = seconds
+        self.last = -seconds
+        self.skipped = 0
+
+    def __call__(self, message: str, *args) -> None:
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            self.skipped += 1
+            return
+        if self.skipped:
+            message += " (%d more times since the last such line)"
+            args = (*args, self.skipped)
+        log.log(self.level, message, *args)
+        self.last, self.skipped = now, 0
+
+
 class Connection:
     """One accepted connection. It ends when its task ends, unless the task kept it
     open for a WebSocket that lives on without a task (parked_websockets), which
@@ -105,7 +127,7 @@ class ConnectionPool(eventlet.GreenPool):
         self.open_slots = eventlet.semaphore.Semaphore(size)
         self.per_address = per_address
         self.open_by_address: Counter[str] = Counter()
-        self.full_warning = RateLimitedWarning()
+        self.full_warning = RateLimitedLog()
 
     def spawn(self, function, connection, *args):
         # Without TCP_NODELAY a response written in two parts (headers, then a
@@ -158,6 +180,7 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
 
     rbufsize = 2048
     wbufsize = 2048
+    slow_headers_log = RateLimitedLog(logging.INFO)
     headers_timeout = 10.0
     body_min_rate = 500
     body_grace = 5.0
@@ -222,8 +245,8 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
         self.close_connection = 1
         if not began:
             return
-        log.info("closed a connection from %s: its request headers took over %gs",
-                 self.client_address[0], self.headers_timeout)
+        self.slow_headers_log("closed a connection from %s: its request headers took over %gs",
+                              self.client_address[0], self.headers_timeout)
         try:
             self.wfile.write(TIMED_OUT)
             self.wfile.flush()
@@ -262,6 +285,7 @@ class MinimumRateReader:
     """
 
     LONGEST_LINE = 64 * 1024  # chunk-size lines and trailers are short
+    slow_body_log = RateLimitedLog(logging.INFO)
 
     def __init__(self, rfile, protocol: LeanHttpProtocol) -> None:
         self.rfile = rfile
@@ -288,8 +312,9 @@ class MinimumRateReader:
         if data is None:
             self.too_slow = True
             self.protocol.close_connection = 1
-            log.info("closed a connection from %s: its request body came slower than %d bytes/s",
-                     self.protocol.client_address[0], self.protocol.body_min_rate)
+            self.slow_body_log("closed a connection from %s: its request body came slower "
+                               "than %d bytes/s", self.protocol.client_address[0],
+                               self.protocol.body_min_rate)
             return None
         self.received += len(data)
         return data
@@ -319,26 +344,6 @@ class MinimumRateReader:
             if hint is not None and 0 < hint <= total:
                 break
         return lines
-
-
-class RateLimitedWarning:
-    """A warning logged at most once per `seconds`, with how often it was skipped."""
-
-    def __init__(self, seconds: float = 10.0) -> None:
-        self.seconds = seconds
-        self.last = -seconds
-        self.skipped = 0
-
-    def __call__(self, message: str, *args) -> None:
-        now = time.monotonic()
-        if now - self.last < self.seconds:
-            self.skipped += 1
-            return
-        if self.skipped:
-            message += " (%d more times since the last such line)"
-            args = (*args, self.skipped)
-        log.warning(message, *args)
-        self.last, self.skipped = now, 0
 
 
 def _refuse(connection) -> None:
@@ -451,7 +456,7 @@ class GuardedListener:
     def __init__(self, sock) -> None:
         self.sock = sock
         self.spare = os.open(os.devnull, os.O_RDONLY)
-        self.warning = RateLimitedWarning()
+        self.warning = RateLimitedLog()
 
     def accept(self):
         while True:
