@@ -511,7 +511,7 @@ def max_connections(configured: int | None) -> int:
         wanted = configured + FILES_BESIDES_CONNECTIONS
         raise SettingError(
             f"MAX_CONNECTIONS={configured} needs {wanted} open files, but this process may "
-            f"open {limit} (its hard limit), which leaves room for {max(allowed, 0)} connections. "
+            f"open {limit}, which leaves room for {max(allowed, 0)} connections. "
             f"Raise the limit (`ulimit -n {wanted}` in the shell that starts the server, "
             f"LimitNOFILE={wanted} in its systemd unit, --ulimit nofile={wanted} for docker) "
             f"or lower MAX_CONNECTIONS.")
