@@ -13,11 +13,17 @@ if __name__ == "__main__":
 import os  # noqa: E402
 
 from comongus import create_app  # noqa: E402
-from comongus.config import listen_address  # noqa: E402
+from comongus.config import SettingError, listen_address  # noqa: E402
 
-app = create_app()
+try:
+    app = create_app()
+except SettingError as error:
+    raise SystemExit(f"ComongUS cannot start: {error}") from None
 
 if __name__ == "__main__":
     from comongus.serving import serve
 
-    serve(app, *listen_address(os.environ))
+    try:
+        serve(app, *listen_address(os.environ))
+    except SettingError as error:
+        raise SystemExit(f"ComongUS cannot start: {error}") from None

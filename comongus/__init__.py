@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     announcer,
@@ -63,6 +64,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])
     app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Outermost, so every limit keyed on REMOTE_ADDR counts the forwarded client.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.register_blueprint(rest.bp)
     app.register_blueprint(pages.bp)

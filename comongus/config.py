@@ -14,24 +14,40 @@ from urllib.parse import urlsplit
 DEFAULT_PORT = 5000
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+class SettingError(ValueError):
+    """A setting the server cannot start with; the message says which and why."""
+
+
+def _int(env: Mapping[str, str], key: str, default: int | None,
+         minimum: int | None = None) -> int | None:
     value = env.get(key, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ValueError(f"{key} must be a whole number, not {value!r}") from None
+        raise SettingError(f"{key} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{key} must be at least {minimum}, not {number}")
+    return number
 
 
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
+def _float(env: Mapping[str, str], key: str, default: float,
+           minimum: float | None = None, positive: bool = False) -> float:
     value = env.get(key, "").strip()
     if not value:
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise ValueError(f"{key} must be a number, not {value!r}") from None
+        raise SettingError(f"{key} must be a number, not {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise SettingError(f"{key} must be a finite number, not {value!r}")
+    if positive and number <= 0:
+        raise SettingError(f"{key} must be more than 0, not {value}")
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{key} must be at least {minimum:g}, not {value}")
+    return number
 
 
 def _origins(value: str) -> str | list[str]:
@@ -100,24 +116,36 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
         "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
         # Engine.IO heartbeats (seconds): a vanished client is dropped after both.
-        "PING_INTERVAL": _float(env, "PING_INTERVAL", 25.0),
-        "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0),
+        "PING_INTERVAL": _float(env, "PING_INTERVAL", 25.0, positive=True),
+        "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0, positive=True),
         # Packets queued for one connection before it is cut as a slow consumer.
         "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500),
         # Packets from one connection waiting for its handler before it is cut.
         "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100),
         # Sends refused for rate in a row before the connection is cut.
         "MAX_REFUSED_SENDS": _int(env, "MAX_REFUSED_SENDS", 20),
-        # The eventlet server: open connections in all and per client address
-        # (0 = no per-address cap, e.g. behind a proxy), seconds a socket may
-        # sit idle or dribble a request, and new Socket.IO sessions per address.
-        "MAX_CONNECTIONS": _int(env, "MAX_CONNECTIONS", 4096),
-        "MAX_CONNECTIONS_PER_ADDRESS": _int(env, "MAX_CONNECTIONS_PER_ADDRESS", 256),
-        "SOCKET_TIMEOUT": _float(env, "SOCKET_TIMEOUT", 30.0),
-        "HANDSHAKE_BURST": _int(env, "HANDSHAKE_BURST", 200),
-        "HANDSHAKES_PER_SECOND": _float(env, "HANDSHAKES_PER_SECOND", 20.0),
+        # The eventlet server: open connections in all (unset: 4,096, or fewer if the
+        # open-file limit allows fewer) and per client address, an IPv6 /64 counting
+        # as one (0 = no per-address cap), seconds a socket may sit idle (between
+        # requests too), and new Socket.IO sessions per address (0/s = no limit).
+        "MAX_CONNECTIONS": _int(env, "MAX_CONNECTIONS", None, minimum=1),
+        "MAX_CONNECTIONS_PER_ADDRESS": _int(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, minimum=0),
+        "SOCKET_TIMEOUT": _float(env, "SOCKET_TIMEOUT", 30.0, positive=True),
+        "HANDSHAKE_BURST": _int(env, "HANDSHAKE_BURST", 200, minimum=1),
+        "HANDSHAKES_PER_SECOND": _float(env, "HANDSHAKES_PER_SECOND", 20.0, minimum=0),
+        # Seconds from a connection's start (or a keep-alive request's first byte)
+        # to the end of its request line and headers, however steadily they trickle.
+        "HEADERS_TIMEOUT": _float(env, "HEADERS_TIMEOUT", 10.0, positive=True),
+        # A request body must arrive at this many bytes a second after the grace
+        # seconds, or the connection is closed (0 = no minimum, e.g. behind a proxy
+        # that buffers bodies).
+        "BODY_MIN_BYTES_PER_SECOND": _int(env, "BODY_MIN_BYTES_PER_SECOND", 500, minimum=0),
+        "BODY_GRACE_SECONDS": _float(env, "BODY_GRACE_SECONDS", 5.0, minimum=0),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host
+        # (0 = none: the headers are ignored, as any client can send them).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
         # Seconds a new session has to connect the Socket.IO namespace.
-        "NAMESPACE_CONNECT_TIMEOUT": _float(env, "NAMESPACE_CONNECT_TIMEOUT", 10.0),
+        "NAMESPACE_CONNECT_TIMEOUT": _float(env, "NAMESPACE_CONNECT_TIMEOUT", 10.0, positive=True),
         # How often, at most, one room's member list is broadcast (seconds).
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
         # Pages: the introduction shown on /intro, and who may frame /embed.

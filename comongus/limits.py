@@ -7,10 +7,30 @@ open sessions as fast as it likes.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
 log = logging.getLogger(__name__)
+
+
+def client_key(address: str) -> str:
+    """Who a per-address limit counts: an IPv4 address, or an IPv6 /64.
+
+    One IPv6 client is given a whole /64 (2^64 addresses), so counting single
+    addresses would let it take any number of shares; an IPv4-mapped IPv6
+    address (a dual-stack listener's view of an IPv4 client) counts as the IPv4
+    address. Anything that is not an IP address counts as itself.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(ip) >> 64 << 64)}/64"
 
 
 class TokenBucket:
@@ -40,12 +60,12 @@ class TokenBucket:
 
 
 def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
-    """WSGI middleware: each client address may open new Socket.IO sessions at a bounded rate.
+    """WSGI middleware: each client (`client_key`) may open Socket.IO sessions at a bounded rate.
 
     A request to /socket.io/ without a `sid` starts a session; past the address's
     bucket it gets `429` and a `Retry-After`, which socket.io clients answer by
-    retrying later. A rate of 0 turns this off (behind a proxy every client
-    shares its address).
+    retrying later. A rate of 0 turns this off (behind a proxy not counted in
+    TRUSTED_PROXIES every client shares the proxy's address).
     """
     if rate_per_second <= 0:
         return wsgi_app
@@ -54,7 +74,7 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
     def app(environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/socket.io") and \
                 "sid=" not in environ.get("QUERY_STRING", ""):
-            address = environ.get("REMOTE_ADDR", "")
+            address = client_key(environ.get("REMOTE_ADDR", ""))
             bucket = buckets.get(address)
             if bucket is None:
                 if len(buckets) > 10_000:  # forget the addresses that went quiet

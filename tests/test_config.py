@@ -1,7 +1,7 @@
 """Settings from the environment: defaults that work on a laptop, platform conventions."""
 import pytest
 
-from comongus.config import listen_address, load_config
+from comongus.config import SettingError, listen_address, load_config
 from comongus.store import with_driver
 
 
@@ -42,3 +42,24 @@ def test_bad_number_says_which_setting(tmp_path):
 ])
 def test_postgres_urls_use_psycopg2(url, expected):
     assert with_driver(url) == expected
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("MAX_CONNECTIONS", "0", "MAX_CONNECTIONS must be at least 1, not 0"),
+    ("MAX_CONNECTIONS_PER_ADDRESS", "-1", "MAX_CONNECTIONS_PER_ADDRESS must be at least 0"),
+    ("SOCKET_TIMEOUT", "0", "SOCKET_TIMEOUT must be more than 0"),
+    ("HEADERS_TIMEOUT", "-2", "HEADERS_TIMEOUT must be more than 0"),
+    ("PING_TIMEOUT", "nan", "PING_TIMEOUT must be a finite number"),
+    ("HANDSHAKES_PER_SECOND", "-1", "HANDSHAKES_PER_SECOND must be at least 0"),
+    ("BODY_MIN_BYTES_PER_SECOND", "-1", "BODY_MIN_BYTES_PER_SECOND must be at least 0"),
+    ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be at least 0"),
+])
+def test_settings_out_of_range_say_which_and_why(tmp_path, key, value, message):
+    with pytest.raises(SettingError, match=message):
+        load_config({key: value}, str(tmp_path))
+
+
+def test_zero_turns_off_what_documents_zero_as_off(tmp_path):
+    config = load_config({"MAX_CONNECTIONS_PER_ADDRESS": "0", "HANDSHAKES_PER_SECOND": "0",
+                          "BODY_MIN_BYTES_PER_SECOND": "0", "TRUSTED_PROXIES": "0"}, str(tmp_path))
+    assert config["MAX_CONNECTIONS_PER_ADDRESS"] == config["TRUSTED_PROXIES"] == 0
