@@ -62,7 +62,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])
-    app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"])
+    app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"],
+                             app.config["CORS_ORIGINS"])
 
     app.register_blueprint(rest.bp)
     app.register_blueprint(pages.bp)
