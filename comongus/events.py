@@ -80,6 +80,7 @@ def on_join(payload=None):
         room = clean_room(fields.get("room"))
         since = clean_count(fields.get("since"), "since")
         token = clean_token(fields.get("token"))
+        seated_before = presence.current().seat_of(request.sid)
         joined = presence.current().join(request.sid, room, name, token)
     except (InvalidInput, presence.NameTaken) as error:
         return str(error)
@@ -91,6 +92,11 @@ def on_join(payload=None):
         if old_room not in (sid, room):
             leave_room(old_room)
     emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."))
+    if seated_before == seat:
+        # The same seat again: this socket has had every message of the room since
+        # its first join (that ack's history, then live), so nothing is read again.
+        return None, {"user": {"name": seat.name, "room": room},
+                      "users": room_data(room)["users"], "history": []}
     try:
         with room_lock(room):  # no message slips between the history and the live stream
             join_room(room)
