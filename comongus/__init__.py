@@ -52,7 +52,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cluster.init_app(app)
     handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
     refuse_malformed_packets(socketio.server)
-    cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"])
+    cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"],
+                       app.config["MAX_CLIENT_BACKLOG_BYTES"])
     close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
     if socketio.server.eio.async_mode == "eventlet":
         from .eventlet_sessions import lighten_sessions  # imports eventlet: only when it serves
@@ -63,7 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])
-    app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"])
+    app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"],
+                             app.config["CORS_ORIGINS"])
     if app.config["TRUSTED_PROXIES"]:
         # Outermost, so every limit keyed on REMOTE_ADDR counts the forwarded client.
         hops = app.config["TRUSTED_PROXIES"]

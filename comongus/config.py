@@ -115,11 +115,16 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How much history a join carries, and how much a `since` replay may carry.
         "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
         "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
+        # The most either may weigh, in bytes of the messages' JSON (at least one
+        # message is always sent; the rest is paged over REST).
+        "HISTORY_MAX_BYTES": _int(env, "HISTORY_MAX_BYTES", 256 * 1024),
         # Engine.IO heartbeats (seconds): a vanished client is dropped after both.
         "PING_INTERVAL": _float(env, "PING_INTERVAL", 25.0, positive=True),
         "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0, positive=True),
-        # Packets queued for one connection before it is cut as a slow consumer.
+        # Packets, and encoded bytes, queued for one connection before it is cut
+        # as a slow consumer.
         "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500),
+        "MAX_CLIENT_BACKLOG_BYTES": _int(env, "MAX_CLIENT_BACKLOG_BYTES", 2 * 1024 * 1024),
         # Packets from one connection waiting for its handler before it is cut.
         "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100),
         # Sends refused for rate in a row before the connection is cut.

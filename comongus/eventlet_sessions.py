@@ -38,6 +38,7 @@ from engineio import packet
 from engineio import socket as engineio_socket
 from eventlet.queue import Empty
 
+from .limits import packet_bytes
 from .parked_websockets import serve_websocket
 
 log = logging.getLogger(__name__)
@@ -179,13 +180,16 @@ class _DirectWrite:
 
 
 class SendQueue:
-    """A FIFO with the part of `queue.Queue`'s interface Engine.IO uses."""
+    """A FIFO with the part of `queue.Queue`'s interface Engine.IO uses, which
+    also counts the encoded bytes waiting in it (`queued_bytes`), for
+    limits.cut_slow_consumers."""
 
     created = 0  # one per Engine.IO session ever opened: serving counts departures by it
 
     def __init__(self) -> None:
         SendQueue.created += 1
         self._items: deque = deque()
+        self.queued_bytes = 0
         self._waiters: deque[_Waiter] = deque()
         self._unfinished = 0
         self._all_done: eventlet.event.Event | None = None
@@ -230,6 +234,8 @@ class SendQueue:
         if self.write_now(item):
             return
         self._items.append(item)
+        if item is not None:  # None: the session closed, the writer should end
+            self.queued_bytes += packet_bytes(item)
         self._unfinished += 1
         if self._waiters:
             _wake(self._waiters.popleft())
@@ -254,7 +260,10 @@ class SendQueue:
                         self._waiters.remove(waiter)
         if not self._items:
             raise Empty
-        return self._items.popleft()
+        item = self._items.popleft()
+        if item is not None:
+            self.queued_bytes -= packet_bytes(item)
+        return item
 
     def get_nowait(self):
         return self.get(block=False)

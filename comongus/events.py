@@ -80,6 +80,7 @@ def on_join(payload=None):
         room = clean_room(fields.get("room"))
         since = clean_count(fields.get("since"), "since")
         token = clean_token(fields.get("token"))
+        seated_before = presence.current().seat_of(request.sid)
         joined = presence.current().join(request.sid, room, name, token)
     except (InvalidInput, presence.NameTaken) as error:
         return str(error)
@@ -91,10 +92,15 @@ def on_join(payload=None):
         if old_room not in (sid, room):
             leave_room(old_room)
     emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."))
+    if seated_before == seat:
+        # The same seat again: this socket has had every message of the room since
+        # its first join (that ack's history, then live), so nothing is read again.
+        return None, {"user": {"name": seat.name, "room": room},
+                      "users": room_data(room)["users"], "history": []}
     try:
         with room_lock(room):  # no message slips between the history and the live stream
             join_room(room)
-            history = _history(room, since)
+            history, more = _history(room, since)
     except SQLAlchemyError as error:
         current_app.logger.error("join: history unavailable in room %r: %s", room,
                                  error.__class__.__name__)
@@ -110,15 +116,22 @@ def on_join(payload=None):
         current_app.logger.info("join room=%r name=%r sid=%s", room, seat.name, sid)
     else:
         emit("roomData", members)
-    return None, {"user": {"name": seat.name, "room": room}, "users": members["users"],
-                  "history": [socket_message(message) for message in history]}
+    joined_room = {"user": {"name": seat.name, "room": room}, "users": members["users"],
+                   "history": [socket_message(message) for message in history]}
+    if more is not None:
+        joined_room["more"] = more
+    return None, joined_room
 
 
-def _history(room: str, since: int | None) -> list:
+def _history(room: str, since: int | None) -> tuple[list, bool | None]:
+    """The join ack's history, bounded in count and bytes; and, for a `since`
+    replay, whether later messages were left out (to be paged over REST)."""
     config = current_app.config
     if since is None:
-        return store.latest_messages(room, limit=config["JOIN_HISTORY_LIMIT"])
-    return store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"])
+        return store.latest_messages(room, limit=config["JOIN_HISTORY_LIMIT"],
+                                     max_bytes=config["HISTORY_MAX_BYTES"]), None
+    return store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"],
+                                     max_bytes=config["HISTORY_MAX_BYTES"])
 
 
 @socketio.on("sendMessage")

@@ -1,4 +1,4 @@
-"""What one client may cost the server: sends, new sessions, queued packets.
+"""What one client may cost the server: sends, new sessions, queued packets and bytes.
 
 The libraries under us bound none of these: an Engine.IO connection's send queue
 grows without limit while its client does not read, a session that never
@@ -110,19 +110,39 @@ def close_sessions_without_namespace(server, seconds: float) -> None:
     server.eio.on("connect", on_eio_connect)
 
 
-def cut_slow_consumers(server, max_backlog: int) -> None:
-    """Cut a connection whose queue of unsent packets passes `max_backlog`.
+def packet_bytes(pkt) -> int:
+    """An Engine.IO packet's encoded size in bytes, worked out once per packet:
+    a broadcast hands every recipient the same packet object."""
+    if isinstance(pkt, (str, bytes)):  # already encoded
+        return _encoded_bytes(pkt)
+    size = getattr(pkt, "comongus_bytes", None)
+    if size is None:
+        size = pkt.comongus_bytes = _encoded_bytes(pkt.encode())
+    return size
+
+
+def _encoded_bytes(encoded: str | bytes) -> int:
+    if isinstance(encoded, str) and not encoded.isascii():
+        return len(encoded.encode("utf-8", "surrogatepass"))
+    return len(encoded)
+
+
+def cut_slow_consumers(server, max_backlog: int, max_backlog_bytes: int) -> None:
+    """Cut a connection whose unsent packets pass `max_backlog` or, where its queue
+    counts bytes (eventlet_sessions.SendQueue), `max_backlog_bytes`.
 
     A client that stops reading would otherwise grow the server's memory with
-    every message of its room. Cut, it loses nothing: on reconnect it rejoins
-    with `since` and gets what it missed.
+    every message of its room. A single packet is always queued, however big:
+    the bound is on what piles up behind it. Cut, the client loses nothing: on
+    reconnect it rejoins with `since` and gets what it missed.
     """
     eio = server.eio
     send_packet = eio.send_packet
 
     def guarded_send_packet(eio_sid, packet):
         socket = eio.sockets.get(eio_sid)
-        if socket is not None and socket.queue.qsize() >= max_backlog:
+        if socket is not None and _over_backlog(socket.queue, packet, max_backlog,
+                                                max_backlog_bytes):
             if not getattr(socket, "comongus_cut", False) and not socket.closed:
                 socket.comongus_cut = True  # one cut, however many packets still come
                 eio.start_background_task(_cut, socket)
@@ -130,6 +150,15 @@ def cut_slow_consumers(server, max_backlog: int) -> None:
         send_packet(eio_sid, packet)
 
     eio.send_packet = guarded_send_packet
+
+
+def _over_backlog(queue, packet, max_packets: int, max_bytes: int) -> bool:
+    waiting = queue.qsize()
+    if waiting >= max_packets:
+        return True
+    queued_bytes = getattr(queue, "queued_bytes", None)
+    return bool(waiting and queued_bytes is not None
+                and queued_bytes + packet_bytes(packet) > max_bytes)
 
 
 def close_session(eio, eio_sid: str) -> None:
@@ -145,8 +174,8 @@ def close_session(eio, eio_sid: str) -> None:
 
 
 def _cut(socket) -> None:
-    log.warning("cut a slow consumer (sid %s) with %d packets unsent",
-                socket.sid, socket.queue.qsize())
+    log.warning("cut a slow consumer (sid %s) with %d packets (%s bytes) unsent",
+                socket.sid, socket.queue.qsize(), getattr(socket.queue, "queued_bytes", "?"))
     socket.close(wait=False, abort=True, reason=socket.server.reason.SERVER_DISCONNECT)
     while not socket.queue.empty():  # free the backlog now, not when TCP gives up
         socket.queue.get_nowait()

@@ -5,45 +5,96 @@ a query and the JSON of up to 1,000 rows; asking the database whether anything
 was committed since costs a few microseconds (see `store.change_counter`). So
 whole 200 responses are kept, in front of every other layer, and served again
 while that answer has not changed: a page is never staler than the database.
+
+Anyone can ask for pages nobody else wants, so what is kept is bounded in
+bytes (keys, headers and bodies) and in entries, and only a query the view
+would take is kept at all: junk in the query string or in `Origin` cannot
+make new entries.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl
 
 PATH = "/messages"
-MAX_BYTES = 8 * 1024 * 1024  # of page bodies kept, across all queries
+MAX_BYTES = 8 * 1024 * 1024  # of keys, headers and bodies kept, across all queries
+MAX_ENTRIES = 4096
+MAX_QUERY_BYTES = 1024  # a longer query string is answered, never kept
+ENTRY_OVERHEAD = 512  # what an entry costs beyond its strings: tuples, list, dict slot
+
+QUERY_FIELDS = ("roomname", "after", "before", "limit")
+NUMBER_FIELDS = ("after", "before", "limit")
+MAX_DIGITS = 16  # 2**53 - 1, the largest count the view takes, has 16
+
+ALLOW_ORIGIN = "access-control-allow-origin"
+REQUEST_ORIGIN = None  # stands for "the request's Origin" in a kept CORS header
+
+
+def page_key(query_string: str, origin: str | None, cors_origins) -> tuple | None:
+    """What decides a GET /messages answer, or None if it should not be kept.
+
+    The parameters the view takes, each at most once, decoded and sorted; and
+    of the `Origin`, only what changes the CORS headers: none, "any origin"
+    when every origin is allowed, an allowed one (case does not count), or
+    any other.
+    """
+    if len(query_string) > MAX_QUERY_BYTES:
+        return None
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names) or not set(names) <= set(QUERY_FIELDS):
+        return None
+    for name, value in pairs:
+        if name in NUMBER_FIELDS and not (value.isascii() and value.isdigit()
+                                          and len(value) <= MAX_DIGITS):
+            return None
+    return tuple(sorted(pairs)), origin_class(origin, cors_origins)
+
+
+def origin_class(origin: str | None, cors_origins) -> str | None:
+    if origin is None:
+        return None
+    if cors_origins == "*":
+        return "*"
+    allowed = {listed.lower() for listed in cors_origins}
+    return origin.lower() if origin.lower() in allowed else "other"
 
 
 class PageCache:
-    """WSGI middleware: the last 200 answer per (query string, Origin), per version.
+    """WSGI middleware: the last 200 answer per (validated query, Origin class), per version."""
 
-    The Origin is part of the key because the CORS headers depend on it; nothing
-    else in the request changes a GET /messages answer.
-    """
-
-    def __init__(self, wsgi_app, version: Callable[[], object],
-                 max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, wsgi_app, version: Callable[[], object], cors_origins="*",
+                 max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
         self.wsgi_app = wsgi_app
         self.version = version
+        self.cors_origins = cors_origins
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple, tuple[object, str, list, bytes]] = OrderedDict()
+        self.max_entries = max_entries
+        self._pages: OrderedDict[tuple, tuple[object, str, list, bytes, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] != "GET" or environ.get("PATH_INFO") != PATH:
             return self.wsgi_app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        key = page_key(environ.get("QUERY_STRING", ""), origin, self.cors_origins)
+        if key is None:  # the view answers it, most likely with a 400
+            return self.wsgi_app(environ, start_response)
         try:
             version = self.version()
         except Exception:  # the view answers the database's failure as a clean 503
             return self.wsgi_app(environ, start_response)
-        key = (environ.get("QUERY_STRING", ""), environ.get("HTTP_ORIGIN"))
         page = self._get(key, version)
         if page is not None:
             status, headers, body = page
-            start_response(status, list(headers))
+            start_response(status, [(name, origin if value is REQUEST_ORIGIN else value)
+                                    for name, value in headers])
             return [body]
         return self._answer_and_keep(environ, start_response, key, version)
 
@@ -61,7 +112,9 @@ class PageCache:
             if hasattr(result, "close"):
                 result.close()
         if answer.get("status", "").startswith("200 "):
-            self._put(key, (version, answer["status"], answer["headers"], body))
+            headers = _keepable_headers(answer["headers"], environ.get("HTTP_ORIGIN"), key[1])
+            if headers is not None:
+                self._put(key, version, answer["status"], headers, body)
         return [body]
 
     def _get(self, key, version):
@@ -70,18 +123,34 @@ class PageCache:
             if page is None or page[0] != version:
                 return None
             self._pages.move_to_end(key)
-            return page[1:]
+            return page[1:4]
 
-    def _put(self, key, page) -> None:
-        size = len(page[3])
+    def _put(self, key, version, status, headers, body) -> None:
+        size = (ENTRY_OVERHEAD + len(status) + len(body)
+                + sum(len(name) + len(value) for name, value in key[0])
+                + len(key[1] or "")
+                + sum(len(name) + len(value or "") for name, value in headers))
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._pages.pop(key, None)
             if old is not None:
-                self._bytes -= len(old[3])
-            self._pages[key] = page
+                self._bytes -= old[4]
+            self._pages[key] = (version, status, headers, body, size)
             self._bytes += size
-            while self._bytes > self.max_bytes:
+            while self._bytes > self.max_bytes or len(self._pages) > self.max_entries:
                 _, dropped = self._pages.popitem(last=False)
-                self._bytes -= len(dropped[3])
+                self._bytes -= dropped[4]
+
+
+def _keepable_headers(headers: list, origin: str | None, kind: str | None) -> list | None:
+    """The headers to keep, with an echoed Origin kept as REQUEST_ORIGIN; None if the
+    CORS answer does not follow from the Origin's class alone."""
+    kept = []
+    for name, value in headers:
+        if name.lower() == ALLOW_ORIGIN and value != "*":
+            if kind in (None, "other") or value != origin:
+                return None
+            value = REQUEST_ORIGIN
+        kept.append((name, value))
+    return kept

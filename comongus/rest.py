@@ -90,6 +90,9 @@ def list_messages():
     if unknown:
         raise InvalidInput("Unknown query parameter: " + ", ".join(sorted(unknown))
                            + ". Use roomname, after, before or limit.")
+    repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
+    if repeated:
+        raise InvalidInput("Give each query parameter once: " + ", ".join(repeated) + ".")
     room = clean_room(request.args["roomname"], "roomname") if "roomname" in request.args else None
     after = _query_count("after", 0)
     before = _query_count("before", 0)

@@ -30,10 +30,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .models import Base, Message, Room
+from .wire import json_size
 
 log = logging.getLogger(__name__)
 
 SAVE_ATTEMPTS = 3
+HISTORY_BATCH = 20  # rows fetched at a time while a history fills its byte budget
 
 
 # Plain rows with Message's attribute names: building ORM objects cost more than
@@ -94,10 +96,13 @@ class Store:
         return message, True
 
     def latest_messages(self, room: str | None = None, limit: int = 100,
-                        before_id: int | None = None) -> list[Row]:
-        """The newest `limit` messages (of `room`, older than `before_id`), oldest first."""
+                        before_id: int | None = None, max_bytes: int | None = None) -> list[Row]:
+        """The newest `limit` messages (of `room`, older than `before_id`), oldest first.
+
+        With `max_bytes`, only the newest of them that fit in it (see `_within`).
+        """
         query = _filtered(_MESSAGE_ROWS, room, before_id=before_id)
-        rows = self._all(query.order_by(Message.id.desc()).limit(limit))
+        rows, _ = self._within(query.order_by(Message.id.desc()).limit(limit), max_bytes)
         return rows[::-1]
 
     def messages_after(self, after_id: int, room: str | None = None, limit: int = 100,
@@ -106,10 +111,35 @@ class Store:
         query = _filtered(_MESSAGE_ROWS, room, before_id=before_id)
         return self._all(query.where(Message.id > after_id).order_by(Message.id).limit(limit))
 
-    def room_messages_since(self, room: str, seq: int, limit: int) -> list[Row]:
-        """The first `limit` messages of `room` with a `seq` above `seq`: a client's catch-up."""
+    def room_messages_since(self, room: str, seq: int, limit: int,
+                            max_bytes: int | None = None) -> tuple[list[Row], bool]:
+        """A client's catch-up: the first messages of `room` with a `seq` above `seq`,
+        at most `limit` of them and `max_bytes` (see `_within`); and whether more
+        were left out, for the client to page over REST."""
         query = _MESSAGE_ROWS.where(Message.room == room, Message.seq > seq)
-        return self._all(query.order_by(Message.seq).limit(limit))
+        rows, more = self._within(query.order_by(Message.seq).limit(limit + 1), max_bytes)
+        return rows[:limit], more or len(rows) > limit
+
+    def _within(self, query, max_bytes: int | None) -> tuple[list[Row], bool]:
+        """The rows of `query`, in its order, until their JSON would pass `max_bytes`
+        (the first row always comes, whatever it weighs); and whether rows were left.
+
+        Rows are fetched a few at a time, so a budget met early reads no more.
+        """
+        if max_bytes is None:
+            return self._all(query), False
+        rows, size = [], 0
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=HISTORY_BATCH).execute(query)
+            try:
+                for row in result:
+                    size += json_size(row)
+                    if rows and size > max_bytes:
+                        return rows, True
+                    rows.append(row)
+            finally:
+                result.close()
+        return rows, False
 
     def ping(self) -> None:
         """Raise unless the database answers."""

@@ -1,6 +1,7 @@
 """The shapes on the wire: a stored message as Socket.IO and REST show it, and admin notices."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Row
@@ -14,6 +15,17 @@ def socket_message(message: Row) -> dict:
     """A stored message as the Socket.IO `message` event carries it."""
     return {"id": message.id, "seq": message.seq, "user": message.username,
             "text": message.text, "room": message.room, "date": _iso(message.created_at)}
+
+
+# A message's JSON beyond its three strings: keys, id, seq and date.
+MESSAGE_JSON_OVERHEAD = 100
+
+
+def json_size(message: Row) -> int:
+    """About how many bytes a stored message takes in a packet or a page (JSON with
+    non-ASCII escaped, as python-socketio and Flask write it): for byte budgets."""
+    return (MESSAGE_JSON_OVERHEAD + len(json.dumps(message.text))
+            + len(json.dumps(message.username)) + len(json.dumps(message.room)))
 
 
 def rest_message(message: Row) -> dict:

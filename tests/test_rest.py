@@ -172,6 +172,19 @@ def test_cors_origins_setting_limits_rest(client):
     assert "Access-Control-Allow-Origin" not in foreign.headers
 
 
+@pytest.mark.settings(CORS_ORIGINS=["https://a.example", "https://b.example"])
+def test_a_cached_page_carries_the_cors_headers_of_each_origin(client, save):
+    """The cache keeps one page per kind of Origin; each reader gets its own CORS answer."""
+    save("lobby", "Alice", "hi")
+    for _ in range(2):  # the second round comes from the cache
+        for origin, allowed in (("https://a.example", True), ("https://B.example", True),
+                                ("https://evil.example", False)):
+            response = client.get("/messages?roomname=lobby", headers={"Origin": origin})
+            assert response.headers.get("Access-Control-Allow-Origin") == (
+                origin if allowed else None)
+            assert texts(response) == ["hi"]
+
+
 def test_a_cached_page_never_hides_a_newer_message(client, save):
     """Pages are cached; a message stored by anything else (another process) still shows."""
     assert texts(client.get("/messages?limit=2")) == []

@@ -292,8 +292,10 @@ export class ChatConnection {
         first,
       });
       for (const action of held) action();
-      // A `since` replay is capped: when it came back full, fetch the rest over REST.
-      this.fillGap(payload.since !== undefined && history.length >= this.replayLimit);
+      // A `since` replay is capped (in count and bytes): when the server says it
+      // left messages out (`more`), or it came back full, fetch the rest over REST.
+      const more = Boolean(result && result.more) || history.length >= this.replayLimit;
+      this.fillGap(payload.since !== undefined && more);
       this.flush();
     });
   }
