@@ -77,7 +77,10 @@ class Announcer:
         now = time.monotonic()
         changes = self._changes.get(room)
         if changes is None:
-            size = len(presence.current().members(room))
+            try:
+                size = len(presence.current().members(room))
+            except presence.PresenceUnavailable:  # logged once by presence
+                size = 0
             spacing = self.interval * (1 + size / 100)
             latest = max(now, self._last_sent.get(room, 0.0) + spacing)
             due = now if latest == now else min(latest, now + self.interval)
@@ -131,7 +134,11 @@ class Announcer:
         else:
             self._broadcast(room, "message",
                             admin_notice(room, f"{_names(changes.left)} have left."))
-        self._broadcast(room, "roomData", room_data(room))
+        try:
+            members = room_data(room)
+        except presence.PresenceUnavailable:  # logged once by presence; the next change
+            return                            # of the room sends its list
+        self._broadcast(room, "roomData", members)
 
     def _broadcast(self, room: str, event: str, data: dict, skip_sid=None) -> None:
         self._server.emit(event, data, to=room, skip_sid=skip_sid, namespace="/")

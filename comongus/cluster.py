@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from socketio import RedisManager
 
 from . import announcer, presence
 from .extensions import socketio
@@ -30,15 +32,25 @@ log = logging.getLogger(__name__)
 # A dead holder (SIGKILL inside "commit + publish") blocks its room this long at most.
 ROOM_LOCK_TIMEOUT = 5.0
 # A sender waits this long for another process's turn, then goes on without it.
-ROOM_LOCK_WAIT = 5.0
+ROOM_LOCK_WAIT = 2.0
 ROOM_LOCK_POLL = 0.005
+# After Redis failed to lock a room, senders go on without asking it for this long.
+ROOM_LOCK_RETRY = 2.0
 
 
 def socketio_options(config: dict[str, Any]) -> dict[str, Any]:
-    """The message-queue arguments for `socketio.init_app`: none without `REDIS_URL`."""
+    """The message-queue arguments for `socketio.init_app`: none without `REDIS_URL`.
+
+    A publish to a stalled Redis gives up after REDIS_TIMEOUT_SECONDS (twice:
+    the manager retries once) instead of holding the sender's ack until Redis
+    is back; the subscriber's blocking read ignores the socket timeout.
+    """
     if not config.get("REDIS_URL"):
         return {}
-    return {"message_queue": config["REDIS_URL"], "channel": config["REDIS_PREFIX"] + "socketio"}
+    timeout = config["REDIS_TIMEOUT_SECONDS"]
+    return {"client_manager": RedisManager(
+        config["REDIS_URL"], channel=config["REDIS_PREFIX"] + "socketio",
+        redis_options={"socket_timeout": timeout, "socket_connect_timeout": timeout})}
 
 
 def init_app(app: Flask) -> None:
@@ -98,9 +110,12 @@ class LeaseUpkeep:
 
 
 class _LockHealth:
-    """Log when the shared locks stop and start working, not once per message."""
+    """Log when the shared locks stop and start working, not once per message; and
+    while Redis fails, let senders skip it for a while instead of each waiting for
+    its timeout."""
 
     failing = False
+    failed_at = 0.0
 
     @classmethod
     def report(cls, held: bool, room: str, why: str = "") -> None:
@@ -110,6 +125,12 @@ class _LockHealth:
         elif held and cls.failing:
             log.info("room locks in Redis work again")
         cls.failing = not held
+        if not held:
+            cls.failed_at = time.monotonic()
+
+    @classmethod
+    def skip_redis(cls) -> bool:
+        return cls.failing and time.monotonic() - cls.failed_at < ROOM_LOCK_RETRY
 
 
 @contextmanager
@@ -118,12 +139,13 @@ def _with_shared_lock(local: threading.Lock, client, room: str, prefix: str) -> 
         shared = client.lock(prefix + "lock:" + room, timeout=ROOM_LOCK_TIMEOUT,
                              sleep=ROOM_LOCK_POLL, blocking_timeout=ROOM_LOCK_WAIT,
                              thread_local=False, raise_on_release_error=False)
-        try:
-            held = shared.acquire()
-            _LockHealth.report(held, room, f"not free after {ROOM_LOCK_WAIT:.0f} s")
-        except Exception as error:
-            held = False
-            _LockHealth.report(held, room, error.__class__.__name__)
+        held = False
+        if not _LockHealth.skip_redis():
+            try:
+                held = shared.acquire()
+                _LockHealth.report(held, room, f"not free after {ROOM_LOCK_WAIT:.0f} s")
+            except Exception as error:
+                _LockHealth.report(held, room, error.__class__.__name__)
         try:
             yield
         finally:

@@ -95,12 +95,20 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "DATABASE_URL": database_url(env, instance_path),
+        # Writes at once (each holds a connection while it waits for a lock), below
+        # the pool's 15 connections so reads and /healthz always find one; and how
+        # long a write waits for its place, or any statement for a connection,
+        # before it is refused (an error ack, a 503).
+        "DATABASE_MAX_WRITERS": _int(env, "DATABASE_MAX_WRITERS", 8),
+        "DATABASE_WAIT_SECONDS": _float(env, "DATABASE_WAIT_SECONDS", 2.0),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         # With REDIS_URL: the prefix of every key and of the Socket.IO channel (several
         # chats can share one Redis), and how long a process that stops renewing
         # its lease keeps its members (they are removed within about 5/3 of it).
         "REDIS_PREFIX": env.get("REDIS_PREFIX", "").strip() or "comongus:",
         "PRESENCE_LEASE_SECONDS": _float(env, "PRESENCE_LEASE_SECONDS", 15.0),
+        # Seconds any one Redis call may take (connecting too) before it counts as failed.
+        "REDIS_TIMEOUT_SECONDS": _float(env, "REDIS_TIMEOUT_SECONDS", 1.0),
         "CORS_ORIGINS": _origins(env.get("CORS_ORIGINS", "*")),
         # Input limits, in characters (code points).
         "MAX_NAME_LENGTH": _int(env, "MAX_NAME_LENGTH", 32),

@@ -44,6 +44,8 @@ from .parked_websockets import serve_websocket
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0  # how late a get's timeout may end: Engine.IO's is 45 s
+# A ping unanswered this long past the ping timeout closes its session.
+PONG_GRACE_SECONDS = 0.05
 
 
 class _Waiter:
@@ -307,6 +309,18 @@ def _ping(session) -> None:
     if not session.closing and not session.closed:
         session.last_ping = time.time()
         session.send(packet.Packet(packet.PING))
+        # Engine.IO's own check walks every session once per ping timeout, so a
+        # vanished client was found up to a whole timeout late. Check this ping
+        # when its answer is due instead.
+        eventlet.hubs.get_hub().schedule_call_global(
+            session.server.ping_timeout + PONG_GRACE_SECONDS, _pong_due,
+            weakref.ref(session), session.last_ping)
+
+
+def _pong_due(session_ref: weakref.ref, pinged_at: float) -> None:
+    session = session_ref()
+    if session is not None and session.last_ping == pinged_at and not session.closed:
+        eventlet.spawn_n(session.check_ping_timeout)  # closes it: disconnect handlers run
 
 
 def lighten_sessions(eio_server) -> None:

@@ -110,7 +110,12 @@ def on_join(payload=None):
     if presence.current().seat_of(sid) != seat:  # disconnected while the history was read
         leave_room(room)
         return "Disconnected."
-    members = room_data(room)
+    try:
+        members = room_data(room)
+    except presence.PresenceUnavailable as error:  # logged once by presence
+        leave_room(room)
+        presence.current().leave(sid)
+        return str(error)
     if joined.came_online:
         announcer.current().joined(room, seat.name, sid)
         current_app.logger.info("join room=%r name=%r sid=%s", room, seat.name, sid)

@@ -289,6 +289,26 @@ class Upkeep:
     was_reaped: bool = False  # this process had been taken for dead
 
 
+class _RedisHealth:
+    """One log line when presence's Redis calls start failing and one when they work
+    again, however many requests meet the failure in between."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def failed(self, error: Exception) -> PresenceUnavailable:
+        if not self.failing:
+            self.failing = True
+            log.warning("presence: Redis is not answering (%s: %s); joins and the room "
+                        "list are refused until it does", error.__class__.__name__, error)
+        return PresenceUnavailable("The chat is unavailable right now; try again.")
+
+    def answered(self) -> None:
+        if self.failing:
+            self.failing = False
+            log.info("presence: Redis answers again")
+
+
 class RedisPresence:
     """Presence shared by every process on one Redis.
 
@@ -311,6 +331,7 @@ class RedisPresence:
         self._lock = threading.Lock()
         self._local: dict[str, _Local] = {}
         self._dirty = False  # a Redis call failed: the mirror and Redis may differ
+        self._health = _RedisHealth()
 
     def join(self, sid: str, room: str, name: str, token: str | None) -> JoinResult:
         key = name_key(name)
@@ -319,9 +340,8 @@ class RedisPresence:
                 reply = self._claim(sid, room, key, name, token)
             except Exception as error:  # redis errors, timeouts
                 self._dirty = True
-                log.warning("presence: join in room %r failed: %s", room, error.__class__.__name__)
-                raise PresenceUnavailable("Who is online cannot be checked right now; "
-                                          "try again.") from error
+                raise self._health.failed(error) from error
+            self._health.answered()
             status, held_as = _text(reply[0]), _text(reply[1])
             if status == "taken":
                 raise NameTaken(f"The name {held_as!r} is taken in this room.")
@@ -345,8 +365,7 @@ class RedisPresence:
                 gone = self._leave(args=[self.prefix, self.process_id, sid])
             except Exception as error:
                 self._dirty = True  # upkeep removes it and announces the departure
-                log.warning("presence: leave failed, retried by upkeep: %s",
-                            error.__class__.__name__)
+                self._health.failed(error)
                 return None
             return _pairs(gone)[0] if gone else None
 
@@ -367,16 +386,27 @@ class RedisPresence:
         return Holding(held["name"], held.get("token"))
 
     def members(self, room: str) -> list[str]:
-        holders = self.redis.hgetall(self.prefix + "room:" + room)
+        """Raises PresenceUnavailable while Redis does not answer."""
+        try:
+            holders = self.redis.hgetall(self.prefix + "room:" + room)
+        except Exception as error:
+            raise self._health.failed(error) from error
+        self._health.answered()
         return _names_in_order(holders)
 
     def occupied_rooms(self) -> dict[str, list[str]]:
-        rooms = [_text(room) for room in self.redis.smembers(self.prefix + "rooms")]
-        pipe = self.redis.pipeline(transaction=False)
-        for room in rooms:
-            pipe.hgetall(self.prefix + "room:" + room)
+        """Raises PresenceUnavailable while Redis does not answer."""
+        try:
+            rooms = [_text(room) for room in self.redis.smembers(self.prefix + "rooms")]
+            pipe = self.redis.pipeline(transaction=False)
+            for room in rooms:
+                pipe.hgetall(self.prefix + "room:" + room)
+            answers = pipe.execute()
+        except Exception as error:
+            raise self._health.failed(error) from error
+        self._health.answered()
         listed = {room: _names_in_order(holders)
-                  for room, holders in zip(rooms, pipe.execute(), strict=True)}
+                  for room, holders in zip(rooms, answers, strict=True)}
         return {room: names for room, names in listed.items() if names}
 
     def upkeep(self) -> Upkeep:
@@ -430,15 +460,16 @@ def _names_in_order(holders: dict) -> list[str]:
     return [holder["name"] for holder in sorted(decoded, key=lambda holder: holder["order"])]
 
 
-def redis_client(url: str) -> redis.Redis:
+def redis_client(url: str, timeout: float = 1.0) -> redis.Redis:
     """A Redis client for presence and the rooms' locks.
 
-    Timeouts bound how long a join waits for a stalled Redis; surrogatepass
-    because a room or name may hold any code point the validation lets through.
+    Timeouts bound how long a join, a send or /healthz waits for a stalled
+    Redis; surrogatepass because a room or name may hold any code point the
+    validation lets through.
     """
     import redis
 
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                 encoding_errors="surrogatepass", health_check_interval=30)
 
 
@@ -448,7 +479,7 @@ def init_app(app: Flask) -> None:
     if not url:
         app.extensions["comongus.presence"] = MemoryPresence()
         return
-    client = redis_client(url)
+    client = redis_client(url, app.config["REDIS_TIMEOUT_SECONDS"])
     app.extensions["comongus.redis"] = client
     app.extensions["comongus.presence"] = RedisPresence(
         client, app.config["REDIS_PREFIX"], app.config["PRESENCE_LEASE_SECONDS"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -146,16 +146,32 @@ def _same_token(given: str | None, held: str | None) -> bool:
 @bp.get("/rooms")
 def list_rooms():
     """The rooms that have people in them now, with their names."""
-    rooms = presence.current().occupied_rooms()
+    try:
+        rooms = presence.current().occupied_rooms()
+    except presence.PresenceUnavailable as error:  # logged once by presence
+        return _error(503, str(error))
     return jsonify(results=[{"roomname": room, "users": [{"name": name} for name in names]}
                             for room, names in sorted(rooms.items())])
 
 
 @bp.get("/healthz")
 def healthz():
-    """200 while the server can serve: it answers and its database answers."""
+    """200 while the server can serve: it answers, its database answers, and so does
+    Redis when REDIS_URL is set; otherwise 503 naming what does not answer."""
+    failing = []
     try:
         store.ping()
     except SQLAlchemyError:
-        return _error(503, "The database is not answering.")
+        failing.append("database")
+    redis = current_app.extensions.get("comongus.redis")
+    if redis is not None:
+        try:
+            redis.ping()
+        except Exception:  # any redis error or timeout
+            failing.append("redis")
+    if failing:
+        names = " and ".join({"database": "The database", "redis": "Redis"}[part]
+                             for part in failing)
+        verb = "is" if len(failing) == 1 else "are"
+        return jsonify(error=f"{names} {verb} not answering.", failing=failing), 503
     return jsonify(status="ok")

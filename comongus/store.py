@@ -23,11 +23,12 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .models import Base, Message, Room
 from .wire import json_size
@@ -46,13 +47,40 @@ _TAKE_SEQ = (update(Room).where(Room.name == bindparam("room"))
              .values(last_seq=Room.last_seq + 1).returning(Room.last_seq))
 
 
+# Connections per engine: a pool of POOL_SIZE kept open, up to POOL_OVERFLOW more.
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+# The health check's own engine: a stuck database answers 503 within about this.
+HEALTH_WAIT_SECONDS = 2.0
+
+
+class WritersBusy(SQLAlchemyError):
+    """Every writer's place is taken (all waiting on a lock, say): refused, not queued."""
+
+
 class Store:
-    """Binds an engine to each app; the engine itself lives in `app.extensions`."""
+    """Binds an engine to each app; the engine itself lives in `app.extensions`.
+
+    Writers take one of DATABASE_MAX_WRITERS places, fewer than the pool's
+    connections, so writers stuck behind a lock leave connections for reads; the
+    health check has an engine of its own.
+    """
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        max_writers = app.config["DATABASE_MAX_WRITERS"]
+        if not 1 <= max_writers < POOL_SIZE + POOL_OVERFLOW:
+            raise ValueError(f"DATABASE_MAX_WRITERS must be from 1 to "
+                             f"{POOL_SIZE + POOL_OVERFLOW - 1} (the pool has "
+                             f"{POOL_SIZE + POOL_OVERFLOW} connections), not {max_writers}")
+        wait = app.config["DATABASE_WAIT_SECONDS"]
+        engine = make_engine(app.config["DATABASE_URL"], pool_timeout=wait)
         _create_tables(engine)
         app.extensions["comongus.store"] = engine
+        app.extensions["comongus.store.health"] = make_engine(
+            app.config["DATABASE_URL"], pool_timeout=HEALTH_WAIT_SECONDS, pool_size=1,
+            statement_timeout=HEALTH_WAIT_SECONDS)
+        app.extensions["comongus.store.writers"] = (threading.BoundedSemaphore(max_writers),
+                                                    wait)
         app.extensions["comongus.changes"] = change_counter(engine)
 
     @property
@@ -66,6 +94,16 @@ class Store:
         With a `client_id` already stored for this user in this room, nothing new is
         stored and the first message comes back with `created=False`.
         """
+        writers, wait = current_app.extensions["comongus.store.writers"]
+        if not writers.acquire(timeout=wait):
+            raise WritersBusy("every writer's place is taken")
+        try:
+            return self._save(room, username, text, client_id)
+        finally:
+            writers.release()
+
+    def _save(self, room: str, username: str, text: str,
+              client_id: str | None) -> tuple[Row, bool]:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
                 return self._save_once(room, username, text, client_id)
@@ -142,8 +180,8 @@ class Store:
         return rows, False
 
     def ping(self) -> None:
-        """Raise unless the database answers."""
-        with self.engine.connect() as connection:
+        """Raise unless the database answers (on connections no writer can take)."""
+        with current_app.extensions["comongus.store.health"].connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def _all(self, query) -> list[Row]:
@@ -168,12 +206,13 @@ def change_counter(engine: Engine) -> Callable[[], object]:
 
         return snapshot
     if database and database != ":memory:" and not database.startswith("file:"):
-        watcher = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        watcher = sqlite3.connect(database, check_same_thread=False, isolation_level=None,
+                                  timeout=0, factory=_CooperativeConnection)
         lock = threading.Lock()
 
         def data_version() -> int:
             with lock:
-                return watcher.execute("PRAGMA data_version").fetchone()[0]
+                return watcher.cursor().execute("PRAGMA data_version").fetchone()[0]
 
         return data_version
 
@@ -232,43 +271,84 @@ def with_driver(url: str) -> str:
     return url
 
 
-# How long a write waits for another writer (another process, say) to let go.
+# How long a statement waits for another writer (another process, say) to let go.
 LOCK_WAIT_SECONDS = 15.0
+LOCK_RETRY_SECONDS = 0.02
 
 
-def make_engine(url: str) -> Engine:
+def _while_locked(statement: Callable[[], object]):
+    """Run `statement`, trying again while the file is locked, for LOCK_WAIT_SECONDS.
+
+    What SQLite's busy handler does, but sleeping between tries: a cooperative
+    sleep under eventlet, where the handler's sleep in C would stop every greenlet.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return statement()
+        except sqlite3.OperationalError as error:
+            message = str(error)
+            if ("locked" not in message and "busy" not in message) \
+                    or time.monotonic() > deadline:
+                raise
+            time.sleep(LOCK_RETRY_SECONDS)
+
+
+class _CooperativeCursor(sqlite3.Cursor):
+    """A cursor whose statements wait for a lock by `_while_locked`: reads too, since a
+    checkpoint or a schema change can lock them out."""
+
+    def execute(self, sql, parameters=()):
+        return _while_locked(lambda: sqlite3.Cursor.execute(self, sql, parameters))
+
+    def executemany(self, sql, parameters):
+        return _while_locked(lambda: sqlite3.Cursor.executemany(self, sql, parameters))
+
+
+class _CooperativeConnection(sqlite3.Connection):
+    """A connection with no busy handler (timeout 0) whose cursors wait cooperatively."""
+
+    def cursor(self, factory=_CooperativeCursor):
+        return super().cursor(factory)
+
+
+def make_engine(url: str, pool_timeout: float = 30.0, pool_size: int = POOL_SIZE,
+                statement_timeout: float = LOCK_WAIT_SECONDS) -> Engine:
     """An engine for `url` whose waits never stall the other connections' greenlets.
 
-    SQLite gets WAL, write-locking BEGINs, and a lock wait that sleeps between
+    SQLite gets WAL, write-locking BEGINs, and lock waits that sleep between
     tries (a cooperative sleep under eventlet) instead of inside SQLite's C busy
     handler, which would block the whole eventlet hub. PostgreSQL gets
-    psycopg2's wait callback when eventlet is in charge.
+    psycopg2's wait callback when eventlet is in charge, and a statement timeout.
+    A connection not free within `pool_timeout` seconds is an error (a 503),
+    not a wait as long as the client's patience.
     """
     url = with_driver(url)
+    pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW if pool_size == POOL_SIZE
+            else 0, "pool_timeout": pool_timeout}
     if not url.startswith("sqlite"):
         _let_psycopg2_wait_cooperatively()
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **pool)
 
         @event.listens_for(engine, "connect")
         def _bound_waits(dbapi_connection, _record):
             # A statement stuck behind another session's lock fails (an error ack)
             # instead of holding its sender's queue for ever.
             with dbapi_connection.cursor() as cursor:
-                cursor.execute(f"SET statement_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+                cursor.execute(f"SET statement_timeout = {int(statement_timeout * 1000)}")
             dbapi_connection.commit()
 
         return engine
-    engine = create_engine(url, connect_args={"timeout": 0.05})
+    if make_url(url).database in (None, "", ":memory:"):
+        pool = {}  # one connection, shared: SQLAlchemy's own pool for a database in memory
+    engine = create_engine(url, connect_args={"timeout": 0, "factory": _CooperativeConnection},
+                           **pool)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # transactions begin in _begin below
         cursor = dbapi_connection.cursor()
-        # Switching to WAL needs the file to itself: at a first start another
-        # process may hold it for a moment. Later waits happen in _begin.
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=50")
         # NORMAL in WAL mode: a commit survives a crash of the process (not of the OS).
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -278,15 +358,7 @@ def make_engine(url: str) -> Engine:
         # A writer takes the write lock at BEGIN, so it never fails half-way
         # with "database is locked" after it has read.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                connection.exec_driver_sql(f"BEGIN {mode}")
-                return
-            except OperationalError as error:
-                if "locked" not in str(error.orig) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 

@@ -1,19 +1,16 @@
 """What survives a crash of one process, and a stall of Redis itself."""
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
-import redis
 import requests
 
-from tests.helpers import free_port, missing_service, wait_for
+from tests.helpers import wait_for
+from tests.own_redis import OwnRedis
 
 LEASE = 2.0  # PRESENCE_LEASE_SECONDS in cluster_env
 # The lease runs out, then a survivor's next round (every lease/3 s) reaps it;
@@ -57,44 +54,6 @@ def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(start, members
     time.sleep(LEASE)  # a few lease rounds later, still nobody who is not there
     assert users(a, "lobby") == users(b, "lobby") == ["Cid", "Dan", "Ann"]
     assert "Ann has left." not in ann_again.notices
-
-
-class OwnRedis:
-    """A redis-server of the test's own, which it may freeze (SIGSTOP) or restart empty."""
-
-    def __init__(self, workdir) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            missing_service("redis-server is not installed")
-        self.port, self.workdir = free_port(), workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> OwnRedis:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis.Redis.from_url(self.url)
-
-        def answers():
-            try:
-                return client.ping()
-            except redis.ConnectionError:
-                return False
-
-        wait_for(answers, timeout=10, message="redis-server to start")
-        client.close()
-        return self
-
-    def signal(self, signum: int) -> None:
-        os.kill(self.process.pid, signum)
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(10)
 
 
 @pytest.fixture
