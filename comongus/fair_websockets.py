@@ -9,7 +9,7 @@ Here eventlet still answers the handshake and writes frames, while
 
 - one frame per `poll`, from at most one `recv` of SLICE_BYTES, so that the
   caller lets the other connections run between frames;
-- unmasking by one XOR of the whole payload taken as an integer;
+- unmasking by `bytes.translate` over the whole payload, never byte by byte;
 - a message's frames, headers included, refused as soon as their announced
   total passes the packet limit, before their payload is read;
 - binary frames refused (the chat has no binary messages), as are compressed,
@@ -94,13 +94,17 @@ class ReadBudget:
         return 0.0 if self.left > 0 else (1 - self.left) / self.rate
 
 
+# XOR with each byte value, as `bytes.translate` tables (64 KiB in all).
+_XOR_TABLES = [bytes(value ^ key for value in range(256)) for key in range(256)]
+
+
 def unmask(payload, mask: bytes) -> bytes:
-    """The payload XOR its repeated 4-byte mask, in one operation on big integers."""
-    length = len(payload)
-    if not length:
-        return b""
-    key = (mask * (length // 4 + 1))[:length]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(length, "big")
+    """The payload XOR its repeated 4-byte mask: every fourth byte through one
+    translate table, four times, all in C (about 3 ms per MiB)."""
+    data = bytearray(payload)
+    for offset in range(4):
+        data[offset::4] = data[offset::4].translate(_XOR_TABLES[mask[offset]])
+    return bytes(data)
 
 
 class FairWebSocket:
