@@ -51,6 +51,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     cluster.init_app(app)
     handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
+    if socketio.server.eio.async_mode == "eventlet":
+        from .fair_websockets import read_websockets_fairly  # imports eventlet: only when it serves
+
+        read_websockets_fairly(socketio.server.eio, app.config["SOCKET_READ_BYTES_PER_SECOND"])
     refuse_malformed_packets(socketio.server)
     cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"],
                        app.config["MAX_CLIENT_BACKLOG_BYTES"])

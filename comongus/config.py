@@ -116,7 +116,10 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAX_TEXT_LENGTH": _int(env, "MAX_TEXT_LENGTH", 2000),
         # Request bodies and Socket.IO packets, in bytes.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 64 * 1024),
-        "MAX_SOCKET_PACKET_BYTES": _int(env, "MAX_SOCKET_PACKET_BYTES", 64 * 1024),
+        "MAX_SOCKET_PACKET_BYTES": _int(env, "MAX_SOCKET_PACKET_BYTES", 1024 * 1024),
+        # What one WebSocket may send, in bytes per second after a burst of one
+        # packet; past it the server stops reading that socket for a while (0: no cap).
+        "SOCKET_READ_BYTES_PER_SECOND": _int(env, "SOCKET_READ_BYTES_PER_SECOND", 256 * 1024),
         # Per-connection token bucket for sendMessage: a burst, then a steady rate.
         "SEND_BURST": _int(env, "SEND_BURST", 20),
         "SEND_RATE_PER_SECOND": _float(env, "SEND_RATE_PER_SECOND", 5.0),

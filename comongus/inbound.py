@@ -10,10 +10,11 @@ order; run inline instead (`async_handlers=False`), a handler that waits on the
 database holds up its connection's reader, so the client's heartbeat answers
 go unread and the connection is dropped. Here each connection gets a queue and
 one worker that handles its packets one at a time, while the reader keeps
-reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, a
-stray binary frame) closes that connection with one warning line instead of a
-traceback per packet, and a connection that sends faster than its worker can
-handle is closed once `max_pending` packets wait.
+reading. A packet python-socketio cannot decode (bad JSON, nesting too deep)
+closes that connection with one warning line instead of a traceback per
+packet, and a connection that sends faster than its worker can handle is
+closed once `max_pending` packets wait. Binary packets, which the chat has
+none of, are refused before python-socketio would keep them.
 """
 from __future__ import annotations
 
@@ -75,12 +76,25 @@ def handle_packets_in_order(server, max_pending: int) -> None:
 
 
 # What a client may send as the first character of an Engine.IO packet: close,
-# ping, pong, message, upgrade, noop (and "b", a base64 binary message on polling).
+# ping, pong, message, upgrade, noop.
 _CLIENT_PACKET_TYPES = frozenset("123456")
+# Socket.IO packets that announce binary attachments (BINARY_EVENT, BINARY_ACK)
+# in an Engine.IO message. The chat has no binary events, and python-socketio
+# would keep every binary frame that follows until all the announced arrived.
+_BINARY_SOCKETIO_PACKETS = ("45", "46")
 
 
-def _malformed(packet: str) -> bool:
-    return not packet or packet[0] not in _CLIENT_PACKET_TYPES
+def _refusal(packet) -> str | None:
+    """Why a client's Engine.IO packet is refused, or None if it is well-formed.
+
+    Binary is refused in every form: a binary WebSocket frame, a long-polling
+    "b" (base64) packet, a Socket.IO packet announcing attachments.
+    """
+    if isinstance(packet, bytes) or packet.startswith(("b", *_BINARY_SOCKETIO_PACKETS)):
+        return "binary packet (the chat has none)"
+    if not packet or packet[0] not in _CLIENT_PACKET_TYPES:
+        return "malformed Engine.IO packet"
+    return None
 
 
 def refuse_malformed_packets(server) -> None:
@@ -110,16 +124,25 @@ def refuse_malformed_packets(server) -> None:
 
 
 class _CheckedFrames:
-    """A WebSocket whose malformed text frames end the connection."""
+    """A WebSocket whose malformed or binary frames end the connection."""
 
     def __init__(self, ws) -> None:
-        self.websocket = ws  # eventlet's (or simple-websocket's) own
+        self.websocket = ws  # fair_websockets' (or simple-websocket's) own
 
     def wait(self):
-        frame = self.websocket.wait()
-        if isinstance(frame, str) and _malformed(frame):
-            log.warning("closed a WebSocket: malformed Engine.IO frame")
-            return None  # as if the client had closed: Engine.IO ends the session
+        return self._checked(self.websocket.wait())
+
+    def poll(self):
+        """fair_websockets' non-waiting read, checked alike (its signals pass through)."""
+        return self._checked(self.websocket.poll())
+
+    @staticmethod
+    def _checked(frame):
+        if isinstance(frame, (str, bytes)):
+            refusal = _refusal(frame)
+            if refusal is not None:
+                log.warning("closed a WebSocket: %s", refusal)
+                return None  # as if the client had closed: Engine.IO ends the session
         return frame
 
     def __getattr__(self, name):
@@ -127,7 +150,7 @@ class _CheckedFrames:
 
 
 def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
-    """WSGI middleware: a long-polling POST must carry well-formed Engine.IO packets.
+    """WSGI middleware: a long-polling POST must carry well-formed text Engine.IO packets.
 
     Otherwise the session is closed and the POST gets `400`, where Engine.IO would
     log a traceback (a body that is not UTF-8) or quietly skip the packet.
@@ -148,9 +171,10 @@ def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
             packets = body.decode("utf-8").split("\x1e")
         except UnicodeDecodeError:
             packets = [""]
-        if any(_malformed(packet) and not packet.startswith("b") for packet in packets):
+        refusal = next(filter(None, map(_refusal, packets)), None)
+        if refusal is not None:
             sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
-            log.warning("closed sid %s: malformed long-polling packet", sid)
+            log.warning("closed sid %s: %s over long-polling", sid, refusal)
             close_session(eio, sid)
             start_response("400 Bad Request", [("Content-Type", "text/plain")])
             return [b"malformed packet"]

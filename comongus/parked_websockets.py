@@ -23,6 +23,7 @@ from engineio import exceptions, packet
 from eventlet.queue import Empty
 from eventlet.websocket import RFC6455WebSocket
 
+from .fair_websockets import EMPTY, MORE, THROTTLED, innermost_websocket
 from .serving import current_connection
 
 # What the handshake's environ, which the session keeps, holds for the request
@@ -103,10 +104,10 @@ class ParkedWebSocket:
         self._listener = None
         self._socket: socket.socket = ws.socket.fd
         # eventlet sends a close frame when the upgrade's handler returns; the
-        # WebSocket lives on, so that one frame is not sent. (`ws` may be
-        # inbound's frame check around eventlet's WebSocket.)
+        # WebSocket lives on, so that one frame is not sent. (`ws` is
+        # fair_websockets' reader and inbound's frame check around eventlet's.)
         self._upgrade_task = greenlet.getcurrent()
-        self._eventlet_ws = getattr(ws, "websocket", ws)
+        self._eventlet_ws = innermost_websocket(ws)
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
         environ = ws.environ
         for key in _REQUEST_ONLY_KEYS:
@@ -122,13 +123,13 @@ class ParkedWebSocket:
 
     # Reading
 
-    def park(self) -> None:
+    def park(self, seconds: float = 0) -> None:
         """Wait for the next frame with no task: the hub calls back when it comes.
 
-        The hub registers the listener itself: a listener keeps the task that
-        made it, and the task that parks is about to end.
+        The hub registers the listener itself, after `seconds`: a listener keeps
+        the task that made it, and the task that parks is about to end.
         """
-        eventlet.hubs.get_hub().schedule_call_global(0, self._listen)
+        eventlet.hubs.get_hub().schedule_call_global(seconds, self._listen)
 
     def _listen(self) -> None:
         if not self.closed and self._listener is None:
@@ -147,13 +148,25 @@ class ParkedWebSocket:
         eventlet.spawn_n(self._read)
 
     def _read(self) -> None:
-        """Handle every frame the socket has, then park again (or end the session)."""
+        """Handle the frames the socket has, one at a time, then park again (or end).
+
+        Between frames, and between slices of a long one, other connections
+        run (fair_websockets reads at most a slice per `poll`). Once this
+        connection's read budget is spent it parks until the budget is back.
+        """
         session = self.session
         try:
             while True:
-                pkt = _decode(self.ws.wait(), session.server)
+                frame = self.ws.poll()
+                if frame is MORE:
+                    eventlet.sleep(0)
+                    continue
+                if frame is EMPTY or frame is THROTTLED:
+                    self.park(self.ws.pause_seconds() if frame is THROTTLED else 0)
+                    return
+                pkt = _decode(frame, session.server)
                 if pkt is None:
-                    break  # the client closed
+                    break  # the client closed, or its frames were refused
                 try:
                     session.receive(pkt)
                 except exceptions.UnknownPacketError:
@@ -165,24 +178,12 @@ class ParkedWebSocket:
                     break
                 if session.closed or self.closed:
                     break
-                if not self._more_to_read():
-                    self.park()
-                    return
+                eventlet.sleep(0)
         except Exception as error:  # a broken socket, a frame too large: the session ends
             if not session.closed:
                 session.server.logger.info('%s: Unexpected error "%s", closing connection',
                                            session.sid, error)
         self._end_session()
-
-    def _more_to_read(self) -> bool:
-        """Whether the socket has bytes (or its end) waiting, without waiting."""
-        try:
-            self._socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return False
-        except OSError:
-            pass  # the next read meets the error
-        return True
 
     def _end_session(self) -> None:
         self.session.close(wait=False, abort=True,

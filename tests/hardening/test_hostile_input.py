@@ -23,7 +23,7 @@ from tests.helpers import ServerProcess
 
 PROBE_ID = 424242  # the ack id of the `leave` that asks "is this connection still served?"
 CUT, REFUSED, ERROR_ACK, ALIVE = "cut", "refused", "error ack", "ignored (still served)"
-PACKET_LIMIT = 65536  # the default MAX_SOCKET_PACKET_BYTES
+PACKET_LIMIT = 1024 * 1024  # the default MAX_SOCKET_PACKET_BYTES
 
 
 @pytest.fixture(scope="module")
