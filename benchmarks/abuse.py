@@ -166,7 +166,8 @@ class WebSocket:
             if opcode == CLOSE_OP:
                 raise Closed("close frame")
             if opcode == PING_OP:
-                await self.send(payload, PONG_OP)
+                with contextlib.suppress(TimeoutError):
+                    await self.send(payload, PONG_OP)
                 continue
             if opcode == PONG_OP:
                 continue
@@ -184,7 +185,8 @@ class WebSocket:
             if isinstance(data, bytes):
                 continue
             if data == "2":
-                await self.send("3")
+                with contextlib.suppress(TimeoutError):
+                    await self.send("3")  # a stalled write is no reason to stop reading
                 continue
             if data.startswith("1") or data.startswith("41"):
                 raise Closed(f"engine.io/socket.io close {data[:20]!r}")
@@ -673,9 +675,10 @@ class Ordinary:
 async def probe_healthz(port: int, start: float, until: float) -> tuple[list[float], int]:
     """`/healthz` every 50 ms on a fresh connection, one at a time.
 
-    Each probe's latency is counted from when it was due, so a probe that waits
-    behind a slow one carries that wait (no coordinated omission); a timeout
-    counts as its full wait. Returns the latencies (s) and how many were not 200.
+    Latencies are counted from when a probe was due: the probes that fell due
+    while a slow one was waiting are counted until its answer, so a stall weighs
+    by its length, not as one sample (no coordinated omission); a timeout counts
+    as its full wait. Returns the latencies (s) and how many answers were not 200.
     """
     request = f"GET /healthz HTTP/1.1\r\nHost: {SERVER}\r\nConnection: close\r\n\r\n".encode()
     latencies: list[float] = []
@@ -765,7 +768,7 @@ def describe(stats: dict) -> str:
     if stats["acks_ok"] or stats["acks_refused"]:
         parts.append(f"acks {stats['acks_ok']} ok, {stats['acks_refused']} refused")
     if stats["held_back_seconds"] >= 1:
-        parts.append(f"writes held back {stats['held_back_seconds']:.0f} s")
+        parts.append(f"its writes waited {stats['held_back_seconds']:.0f} s in all")
     if stats["note"]:
         parts.append(stats["note"])
     return "; ".join(parts)
