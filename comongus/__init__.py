@@ -64,6 +64,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                                     app.config["HANDSHAKES_PER_SECOND"])
     app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"])
 
-    app.register_blueprint(rest.bp)
+    rest.init_app(app)
     app.register_blueprint(pages.bp)
     return app

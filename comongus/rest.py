@@ -4,12 +4,13 @@ Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes noth
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import presence
 from .chat import StorageUnavailable, send_message
+from .limits import AddressBuckets
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_client_id, clean_name, clean_room, clean_text
 from .wire import rest_message
@@ -20,6 +21,13 @@ REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
 BODY_FIELDS = {"username", "text", "roomname", "clientId"}
+
+
+def init_app(app) -> None:
+    """The REST routes, and each client address's budget of posts."""
+    app.extensions["comongus.rest_posts"] = AddressBuckets(app.config["REST_POST_BURST"],
+                                                          app.config["REST_POSTS_PER_SECOND"])
+    app.register_blueprint(bp)
 
 
 def _error(status: int, message: str):
@@ -78,6 +86,11 @@ def list_messages():
 @bp.post("/messages")
 def post_message():
     """Store a message and deliver it live to the sockets in `roomname`."""
+    posts = current_app.extensions["comongus.rest_posts"]
+    address = request.remote_addr or ""
+    if not posts.take(address):
+        return jsonify(error="Too many posts from your address; wait a moment."), 429, \
+            {"Retry-After": str(posts.retry_after(address))}
     if not request.is_json:
         raise InvalidInput("Send a JSON object with Content-Type: application/json.")
     try:
