@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from comongus.limits import AddressBuckets
 from tests.helpers import engineio_websocket, start_server, wait_for
 from tests.test_real_server import ChatClient
 
@@ -202,3 +203,11 @@ def test_connection_that_piles_up_packets_is_closed(tmp_path):
         assert requests.get(server.url + "/healthz").status_code == 200
     finally:
         server.stop()
+
+
+def test_per_address_table_forgets_quiet_addresses_as_it_grows(monkeypatch):
+    monkeypatch.setattr(AddressBuckets, "MAX_ADDRESSES", 100)
+    posts = AddressBuckets(burst=1, rate_per_second=1e9)  # every bucket full again at once
+    for i in range(1000):
+        assert posts.take(f"10.0.{i // 256}.{i % 256}")
+    assert len(posts._buckets) <= 101
