@@ -94,6 +94,7 @@ def named(notice: str) -> list[str]:
     return re.split(r", | and ", match.group(1)) if match else []
 
 
+@pytest.mark.slow
 def test_a_connection_flipping_rooms_is_slowed_and_costs_listeners_little(servers, clients):
     server = servers(BUDGETS)
     listeners = {room: clients(server.url) for room in ("a", "b")}
