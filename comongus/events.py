@@ -4,14 +4,14 @@ In, from a client:
     join {name, room, since?, token?}   ack(null, {user, users, history}) | ack(reason)
     sendMessage text | {text, clientId?} ack(null, message) | ack(reason)
     typing true|false                    no ack
-    leave                                ack(null) | ack(reason)
+    leave                                ack(null)
 Out, to clients:
     message {id, seq, user, text, room, date}   chat messages and admin notices
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
 
 Handlers first pay for the event from the connection's budget (over it: an
-error ack, or for typing nothing), then validate, call presence and the store,
+error ack, for typing nothing; a leave is always done), then validate, call presence and the store,
 and emit. Room-wide presence notices go through the announcer, never straight
 from a handler.
 """
@@ -47,7 +47,6 @@ NOT_JOINED = "Join a room first."
 TOO_FAST = {
     "join": "You are changing rooms too fast; wait a moment.",
     "sendMessage": "You are sending too fast; wait a moment.",
-    "leave": "You are leaving too fast; wait a moment.",
 }
 
 
@@ -181,8 +180,7 @@ def on_typing(is_typing=None):
 @socketio.on("leave")
 def on_leave(payload=None):
     """A client leaves its room but stays connected."""
-    if _over_budget("leave"):
-        return TOO_FAST["leave"]
+    _over_budget("leave")  # the contract acks every leave; a flood of them still counts
     _unseat(request.sid)
     return (None,)
 
