@@ -75,6 +75,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    app.register_blueprint(rest.bp)
+    rest.init_app(app)
     app.register_blueprint(pages.bp)
     return app

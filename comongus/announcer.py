@@ -8,7 +8,10 @@ task sends each changed room, at most once per interval (one that grows with
 the room), its notices and then its new list. A few joins in one interval get
 a notice each ("Alice has joined!", to all but Alice); a burst gets one notice
 naming everyone ("Alice, Bob, ... and Zoe have joined!"), sent to everyone, the
-joiners too, so each learns of the others. Leaves likewise.
+joiners too, so each learns of the others. Leaves likewise. In one interval a
+name is told at most once as joining and once as leaving, joins first: one that
+comes and goes is told as both, one that goes and comes back as neither, so
+however often a connection flips rooms its name costs each room two mentions.
 """
 from __future__ import annotations
 
@@ -33,9 +36,8 @@ NOTICES_BEFORE_A_BURST = 3
 class _RoomChanges:
     latest: float  # the room's next send may not wait past this (its spacing)
     due: float  # when it goes out: an interval after the last change, or `latest`
-    joined: list[str] = field(default_factory=list)
-    joiner_sids: list[str] = field(default_factory=list)
-    left: list[str] = field(default_factory=list)
+    joined: dict[str, str] = field(default_factory=dict)  # name -> the joiner's sid
+    left: dict[str, None] = field(default_factory=dict)  # the names, in the order they left
 
 
 def _names(names: list[str]) -> str:
@@ -57,14 +59,16 @@ class Announcer:
         """`name` came online in `room` through connection `sid`."""
         with self._lock:
             changes = self._changed(room)
-            changes.joined.append(name)
-            changes.joiner_sids.append(sid)
+            came_back = name in changes.left and name not in changes.joined
+            changes.left.pop(name, None)  # its going, if any, goes untold
+            if not came_back:
+                changes.joined[name] = sid
         self._wake.set()
 
     def left(self, room: str, name: str) -> None:
         """`name` went offline in `room` (its last connection left)."""
         with self._lock:
-            self._changed(room).left.append(name)
+            self._changed(room).left[name] = None
         self._wake.set()
 
     def _changed(self, room: str) -> _RoomChanges:
@@ -121,19 +125,19 @@ class Announcer:
 
     def _announce(self, room: str, changes: _RoomChanges) -> None:
         if len(changes.joined) <= NOTICES_BEFORE_A_BURST:
-            for name, sid in zip(changes.joined, changes.joiner_sids, strict=True):
+            for name, sid in changes.joined.items():
                 self._broadcast(room, "message", admin_notice(room, f"{name} has joined!"),
                                 skip_sid=sid)
         else:
             # Everyone, the joiners too: each must learn of the others in the burst.
             self._broadcast(room, "message",
-                            admin_notice(room, f"{_names(changes.joined)} have joined!"))
+                            admin_notice(room, f"{_names(list(changes.joined))} have joined!"))
         if len(changes.left) <= NOTICES_BEFORE_A_BURST:
             for name in changes.left:
                 self._broadcast(room, "message", admin_notice(room, f"{name} has left."))
         else:
             self._broadcast(room, "message",
-                            admin_notice(room, f"{_names(changes.left)} have left."))
+                            admin_notice(room, f"{_names(list(changes.left))} have left."))
         try:
             members = room_data(room)
         except presence.PresenceUnavailable:  # logged once by presence; the next change

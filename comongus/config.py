@@ -123,6 +123,17 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # Per-connection token bucket for sendMessage: a burst, then a steady rate.
         "SEND_BURST": _int(env, "SEND_BURST", 20),
         "SEND_RATE_PER_SECOND": _float(env, "SEND_RATE_PER_SECOND", 5.0),
+        # Per-connection budget for the other events, in cost units (a join costs 5,
+        # a leave or a typing 1): a burst, then a steady refill.
+        "EVENT_BUDGET_BURST": _int(env, "EVENT_BUDGET_BURST", 20),
+        "EVENT_BUDGET_PER_SECOND": _float(env, "EVENT_BUDGET_PER_SECOND", 5.0),
+        # Seconds a connection may go on being refused, never pausing a second, before it is closed.
+        "FLOOD_CLOSE_SECONDS": _float(env, "FLOOD_CLOSE_SECONDS", 10.0),
+        # One connection's room hears "is typing" at most once per this many seconds.
+        "TYPING_INTERVAL": _float(env, "TYPING_INTERVAL", 1.0),
+        # Per-address token bucket for POST /messages (a rate of 0: no limit, e.g. behind a proxy).
+        "REST_POST_BURST": _int(env, "REST_POST_BURST", 30),
+        "REST_POSTS_PER_SECOND": _float(env, "REST_POSTS_PER_SECOND", 5.0),
         # How much history a join carries, and how much a `since` replay may carry.
         "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
         "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
@@ -138,8 +149,6 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAX_CLIENT_BACKLOG_BYTES": _int(env, "MAX_CLIENT_BACKLOG_BYTES", 2 * 1024 * 1024),
         # Packets from one connection waiting for its handler before it is cut.
         "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100),
-        # Sends refused for rate in a row before the connection is cut.
-        "MAX_REFUSED_SENDS": _int(env, "MAX_REFUSED_SENDS", 20),
         # The eventlet server: open connections in all (unset: 4,096, or fewer if the
         # open-file limit allows fewer) and per client address, an IPv6 /64 counting
         # as one (0 = no per-address cap), seconds a socket may sit idle (between

@@ -10,8 +10,10 @@ Out, to clients:
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
 
-Handlers validate, call presence and the store, then emit. Room-wide presence
-notices go through the announcer, never straight from a handler.
+Handlers first pay for the event from the connection's budget (over it: an
+error ack, for typing nothing; a leave is always done), then validate, call presence and the store,
+and emit. Room-wide presence notices go through the announcer, never straight
+from a handler.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from . import announcer, presence
 from .announcer import room_data
 from .chat import StorageUnavailable, room_lock, send_message
 from .extensions import socketio
-from .limits import TokenBucket
+from .limits import ConnectionBudget
 from .store import store
 from .validation import (
     InvalidInput,
@@ -38,10 +40,14 @@ from .validation import (
 )
 from .wire import admin_notice, socket_message
 
-# One send budget per connection (socket id) of this process.
-_send_buckets: dict[str, TokenBucket] = {}
+# One budget per connection (socket id) of this process.
+_budgets: dict[str, ConnectionBudget] = {}
 
 NOT_JOINED = "Join a room first."
+TOO_FAST = {
+    "join": "You are changing rooms too fast; wait a moment.",
+    "sendMessage": "You are sending too fast; wait a moment.",
+}
 
 
 def _fields(payload: Any, allowed: set[str]) -> dict:
@@ -60,11 +66,22 @@ def on_error(error):
     return "Something went wrong on the server; try again."
 
 
+def _over_budget(event: str) -> bool:
+    """Pay for `event`; True means refuse it. A connection that floods on and on is closed."""
+    budget = _budgets.get(request.sid)
+    if budget is None or budget.spend(event):
+        return False
+    if budget.flooding():
+        current_app.logger.warning("closed sid %s: refused for %g s on end (a flood)",
+                                   request.sid, budget.flood_seconds)
+        disconnect()
+    return True
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Any client may connect; it gets a send budget and must join to chat."""
-    config = current_app.config
-    _send_buckets[request.sid] = TokenBucket(config["SEND_BURST"], config["SEND_RATE_PER_SECOND"])
+    """Any client may connect; it gets a budget and must join to chat."""
+    _budgets[request.sid] = ConnectionBudget(current_app.config)
 
 
 @socketio.on("join")
@@ -74,6 +91,8 @@ def on_join(payload=None):
     The joiner gets the welcome; the others get "has joined" and the new list
     from the announcer, unless the name was already online through another tab.
     """
+    if _over_budget("join"):
+        return TOO_FAST["join"]
     try:
         fields = _fields(payload, {"name", "room", "since", "token"})
         name = clean_name(fields.get("name"))
@@ -142,6 +161,8 @@ def _history(room: str, since: int | None) -> tuple[list, bool | None]:
 @socketio.on("sendMessage")
 def on_send_message(payload=None):
     """A joined client says something; the whole room, sender included, gets `message`."""
+    if _over_budget("sendMessage"):
+        return TOO_FAST["sendMessage"]
     seat = presence.current().seat_of(request.sid)
     if seat is None:
         return NOT_JOINED
@@ -153,12 +174,6 @@ def on_send_message(payload=None):
         client_id = clean_client_id(fields.get("clientId"))
     except InvalidInput as error:
         return str(error)
-    bucket = _send_buckets.get(request.sid)
-    if bucket is not None and not bucket.take():
-        if bucket.refused_in_a_row > current_app.config["MAX_REFUSED_SENDS"]:
-            current_app.logger.warning("disconnect a flooding sender sid=%s", request.sid)
-            disconnect()
-        return "You are sending too fast; wait a moment."
     try:
         message = send_message(seat.room, seat.name, text, client_id)
     except StorageUnavailable as error:
@@ -168,9 +183,13 @@ def on_send_message(payload=None):
 
 @socketio.on("typing")
 def on_typing(is_typing=None):
-    """A joined client starts or stops typing; the others in its room are told."""
+    """A joined client starts or stops typing; the others in its room are told, sparingly."""
+    if _over_budget("typing"):
+        return
     seat = presence.current().seat_of(request.sid)
     if seat is None or not isinstance(is_typing, bool):
+        return
+    if not _budgets[request.sid].typing_to_tell(is_typing):
         return
     emit("typing", {"user": seat.name, "typing": is_typing}, to=seat.room,
          include_self=False)
@@ -179,6 +198,7 @@ def on_typing(is_typing=None):
 @socketio.on("leave")
 def on_leave(payload=None):
     """A client leaves its room but stays connected."""
+    _over_budget("leave")  # the contract acks every leave; a flood of them still counts
     _unseat(request.sid)
     return (None,)
 
@@ -186,7 +206,7 @@ def on_leave(payload=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """A connection ended, for any reason: it leaves its room."""
-    _send_buckets.pop(request.sid, None)
+    _budgets.pop(request.sid, None)
     _unseat(request.sid)
 
 

@@ -10,11 +10,12 @@ order; run inline instead (`async_handlers=False`), a handler that waits on the
 database holds up its connection's reader, so the client's heartbeat answers
 go unread and the connection is dropped. Here each connection gets a queue and
 one worker that handles its packets one at a time, while the reader keeps
-reading. A packet python-socketio cannot decode (bad JSON, nesting too deep)
-closes that connection with one warning line instead of a traceback per
-packet, and a connection that sends faster than its worker can handle is
-closed once `max_pending` packets wait. Binary packets, which the chat has
-none of, are refused before python-socketio would keep them.
+reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, an
+event with more arguments than any handler takes) closes that connection with
+one warning line instead of a traceback per packet, and a connection that sends
+faster than its worker can handle is closed once `max_pending` packets wait.
+Binary packets, which the chat has none of, are refused before python-socketio
+would keep them.
 """
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ def handle_packets_in_order(server, max_pending: int) -> None:
     server.eio.on("message", on_message)
 
 
+# Every event of the contract carries one argument at most (`leave`, none).
+MAX_EVENT_ARGUMENTS = 1
+
 # What a client may send as the first character of an Engine.IO packet: close,
 # ping, pong, message, upgrade, noop.
 _CLIENT_PACKET_TYPES = frozenset("123456")
@@ -118,6 +122,8 @@ def refuse_malformed_packets(server) -> None:
     def checked_handle_event(eio_sid, namespace, id, data):
         if not data or not isinstance(data[0], str):
             raise ValueError("event name is not a string")
+        if len(data) > 1 + MAX_EVENT_ARGUMENTS:
+            raise ValueError("more arguments than the event takes")
         return handle_event(eio_sid, namespace, id, data)
 
     server._handle_event = checked_handle_event

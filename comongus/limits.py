@@ -1,4 +1,5 @@
-"""What one client may cost the server: sends, new sessions, queued packets and bytes.
+"""What one client may cost the server: events, REST posts, new sessions, queued packets
+and bytes.
 
 The libraries under us bound none of these: an Engine.IO connection's send queue
 grows without limit while its client does not read, a session that never
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
 
 log = logging.getLogger(__name__)
@@ -41,22 +43,112 @@ class TokenBucket:
         self.rate = rate_per_second
         self.tokens = float(burst)
         self.updated = time.monotonic()
-        self.refused_in_a_row = 0
 
-    def take(self) -> bool:
-        """Spend one token if there is one; False means "slow down"."""
+    def take(self, cost: float = 1) -> bool:
+        """Spend `cost` tokens if there are that many; False means "slow down"."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens < 1:
-            self.refused_in_a_row += 1
+        if self.tokens < cost:
             return False
-        self.tokens -= 1
-        self.refused_in_a_row = 0
+        self.tokens -= cost
         return True
 
     def full(self) -> bool:
         return self.tokens + (time.monotonic() - self.updated) * self.rate >= self.capacity
+
+    def seconds_until_token(self) -> float:
+        missing = 1 - self.tokens - (time.monotonic() - self.updated) * self.rate
+        return max(0.0, missing / self.rate) if self.rate > 0 else float("inf")
+
+
+class ConnectionBudget:
+    """What one connection's events may cost: messages by count, the rest by weight.
+
+    Messages have a bucket of their own, so typing and room changes never use up
+    a person's sends. The other events share one bucket and cost what they make
+    the server do: a join sends notices and `roomData` to two rooms and reads the
+    history; a leave sends a notice and `roomData`; a typing, one event to a room.
+    An event over budget is refused, not punished: only a connection refused again
+    and again, with no pause of `FLOOD_PAUSE` seconds, for `flood_seconds` is flooding.
+    """
+
+    COSTS = {"join": 5, "leave": 1, "typing": 1}
+    FLOOD_PAUSE = 1.0
+
+    def __init__(self, config) -> None:
+        self.sends = TokenBucket(config["SEND_BURST"], config["SEND_RATE_PER_SECOND"])
+        self.others = TokenBucket(config["EVENT_BUDGET_BURST"], config["EVENT_BUDGET_PER_SECOND"])
+        self.flood_seconds = config["FLOOD_CLOSE_SECONDS"]
+        self.typing_interval = config["TYPING_INTERVAL"]
+        self._refused_since = self._refused_last = -math.inf
+        self._typing_shown = False
+        self._typing_at = -math.inf
+
+    def spend(self, event: str) -> bool:
+        """Pay for `event`; False means it is over budget and must be refused."""
+        if event == "sendMessage":
+            allowed = self.sends.take()
+        else:
+            allowed = self.others.take(self.COSTS[event])
+        if not allowed:
+            now = time.monotonic()
+            if now - self._refused_last >= self.FLOOD_PAUSE:
+                self._refused_since = now
+            self._refused_last = now
+        return allowed
+
+    def flooding(self) -> bool:
+        """Refused without a pause for `flood_seconds`: sustained abuse, not a burst."""
+        return self._refused_last - self._refused_since >= self.flood_seconds
+
+    def typing_to_tell(self, is_typing: bool) -> bool:
+        """Whether the room hears of this: a start at most once per interval, a stop once after it.
+
+        So one connection sends its room at most two typing events per interval,
+        however fast it flips, and a start repeated to keep it showing still goes out.
+        """
+        now = time.monotonic()
+        if is_typing:
+            if now - self._typing_at < self.typing_interval:
+                return False
+            self._typing_at = now
+        elif not self._typing_shown:
+            return False
+        self._typing_shown = is_typing
+        return True
+
+
+class AddressBuckets:
+    """A token bucket per client address; the table forgets quiet addresses as it grows.
+
+    A rate of 0 turns the limit off (behind a proxy every client shares its address).
+    """
+
+    MAX_ADDRESSES = 10_000
+
+    def __init__(self, burst: int, rate_per_second: float) -> None:
+        self.burst = burst
+        self.rate = rate_per_second
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def take(self, address: str) -> bool:
+        """Spend one of `address`'s tokens; False means it is over its rate."""
+        if self.rate <= 0:
+            return True
+        key = client_key(address)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > self.MAX_ADDRESSES:  # a full bucket is a fresh one: forget it
+                for quiet in [k for k, b in self._buckets.items() if b.full()]:
+                    del self._buckets[quiet]
+            bucket = self._buckets[key] = TokenBucket(self.burst, self.rate)
+        return bucket.take()
+
+    def retry_after(self, address: str) -> int:
+        """Whole seconds until `address` may try again (for a `Retry-After` header)."""
+        bucket = self._buckets.get(client_key(address))
+        return 1 if bucket is None else max(1, math.ceil(bucket.seconds_until_token()))
 
 
 def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
@@ -69,22 +161,15 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
     """
     if rate_per_second <= 0:
         return wsgi_app
-    buckets: dict[str, TokenBucket] = {}
+    buckets = AddressBuckets(burst, rate_per_second)
 
     def app(environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/socket.io") and \
-                "sid=" not in environ.get("QUERY_STRING", ""):
-            address = client_key(environ.get("REMOTE_ADDR", ""))
-            bucket = buckets.get(address)
-            if bucket is None:
-                if len(buckets) > 10_000:  # forget the addresses that went quiet
-                    for quiet in [a for a, b in buckets.items() if b.full()]:
-                        del buckets[quiet]
-                bucket = buckets[address] = TokenBucket(burst, rate_per_second)
-            if not bucket.take():
-                start_response("429 Too Many Requests", [
-                    ("Content-Type", "application/json"), ("Retry-After", "1")])
-                return [b'{"error": "Too many new connections from your address; retry soon."}']
+                "sid=" not in environ.get("QUERY_STRING", "") and \
+                not buckets.take(environ.get("REMOTE_ADDR", "")):
+            start_response("429 Too Many Requests", [
+                ("Content-Type", "application/json"), ("Retry-After", "1")])
+            return [b'{"error": "Too many new connections from your address; retry soon."}']
         return wsgi_app(environ, start_response)
 
     return app

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import presence
 from .chat import StorageUnavailable, send_message
+from .limits import AddressBuckets
 from .store import store
 from .validation import (
     MAX_COUNT,
@@ -30,6 +31,13 @@ REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
 BODY_FIELDS = {"username", "text", "roomname", "clientId", "token"}
+
+
+def init_app(app) -> None:
+    """The REST routes, and each client address's budget of posts."""
+    app.extensions["comongus.rest_posts"] = AddressBuckets(app.config["REST_POST_BURST"],
+                                                          app.config["REST_POSTS_PER_SECOND"])
+    app.register_blueprint(bp)
 
 
 def _error(status: int, message: str):
@@ -110,6 +118,11 @@ def list_messages():
 @bp.post("/messages")
 def post_message():
     """Store a message and deliver it live to the sockets in `roomname`."""
+    posts = current_app.extensions["comongus.rest_posts"]
+    address = request.remote_addr or ""
+    if not posts.take(address):
+        return jsonify(error="Too many posts from your address; wait a moment."), 429, \
+            {"Retry-After": str(posts.retry_after(address))}
     if not request.is_json:
         raise InvalidInput("Send a JSON object with Content-Type: application/json.")
     try:

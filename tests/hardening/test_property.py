@@ -291,7 +291,8 @@ unknown_events = st.text(min_size=1, max_size=20).filter(
 def app(tmp_path_factory):
     database = tmp_path_factory.mktemp("property") / "chat.sqlite3"
     return create_app({"DATABASE_URL": f"sqlite:///{database}", "SOCKETIO_ASYNC_MODE": "threading",
-                       "ROOMDATA_INTERVAL": 0.01, "SEND_BURST": 10**9})
+                       "ROOMDATA_INTERVAL": 0.01, "SEND_BURST": 10**9,
+                       "REST_POSTS_PER_SECOND": 0})
 
 
 @pytest.fixture(scope="module")
