@@ -25,6 +25,8 @@ import threading
 from collections import deque
 from urllib.parse import parse_qs
 
+from engineio.payload import Payload
+
 from .limits import close_session
 
 log = logging.getLogger(__name__)
@@ -159,7 +161,8 @@ def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
     """WSGI middleware: a long-polling POST must carry well-formed text Engine.IO packets.
 
     Otherwise the session is closed and the POST gets `400`, where Engine.IO would
-    log a traceback (a body that is not UTF-8) or quietly skip the packet.
+    log a traceback (a body that is not UTF-8, more packets than it decodes in one
+    payload) or quietly skip the packet.
     """
 
     def app(environ, start_response):
@@ -177,7 +180,10 @@ def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
             packets = body.decode("utf-8").split("\x1e")
         except UnicodeDecodeError:
             packets = [""]
-        refusal = next(filter(None, map(_refusal, packets)), None)
+        if len(packets) > Payload.max_decode_packets:
+            refusal = f"more than {Payload.max_decode_packets} packets in one POST"
+        else:
+            refusal = next(filter(None, map(_refusal, packets)), None)
         if refusal is not None:
             sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
             log.warning("closed sid %s: %s over long-polling", sid, refusal)

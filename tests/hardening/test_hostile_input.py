@@ -245,6 +245,20 @@ def test_bad_packet_is_refused_and_the_server_keeps_serving(server, transport, c
     assert not problems, "; ".join(problems)
 
 
+def test_a_long_polling_post_of_more_packets_than_engineio_decodes_is_refused(server):
+    """Engine.IO decodes at most 16 packets per POST and logs a traceback for more."""
+    log_start = len(full_log(server))
+    raw = RawPolling(server.url)
+    try:
+        raw.send("\x1e".join(["6"] * 17))  # 17 no-ops: each alone is harmless
+        outcome = raw.outcome(None)
+    finally:
+        raw.close()
+    assert outcome == REFUSED, outcome
+    assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+    assert not _tracebacks(full_log(server)[log_start:])
+
+
 def _tracebacks(log: str) -> list[str]:
     """The exception line ending each traceback in `log`."""
     found = []
