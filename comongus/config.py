@@ -64,7 +64,7 @@ def _public_url(value: str) -> str | None:
     parts = urlsplit(value)
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
             or parts.fragment or parts.username or any(c.isspace() for c in value)):
-        raise ValueError(f"PUBLIC_URL must look like https://chat.example.org, not {value!r}")
+        raise SettingError(f"PUBLIC_URL must look like https://chat.example.org, not {value!r}")
     return value
 
 
@@ -74,7 +74,7 @@ def _flag(env: Mapping[str, str], key: str) -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{key} must be 1 or 0, not {value!r}")
+    raise SettingError(f"{key} must be 1 or 0, not {value!r}")
 
 
 def database_url(env: Mapping[str, str], instance_path: str) -> str:
@@ -99,56 +99,58 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # the pool's 15 connections so reads and /healthz always find one; and how
         # long a write waits for its place, or any statement for a connection,
         # before it is refused (an error ack, a 503).
-        "DATABASE_MAX_WRITERS": _int(env, "DATABASE_MAX_WRITERS", 8),
-        "DATABASE_WAIT_SECONDS": _float(env, "DATABASE_WAIT_SECONDS", 2.0),
+        "DATABASE_MAX_WRITERS": _int(env, "DATABASE_MAX_WRITERS", 8, minimum=1),
+        "DATABASE_WAIT_SECONDS": _float(env, "DATABASE_WAIT_SECONDS", 2.0, positive=True),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         # With REDIS_URL: the prefix of every key and of the Socket.IO channel (several
         # chats can share one Redis), and how long a process that stops renewing
         # its lease keeps its members (they are removed within about 5/3 of it).
         "REDIS_PREFIX": env.get("REDIS_PREFIX", "").strip() or "comongus:",
-        "PRESENCE_LEASE_SECONDS": _float(env, "PRESENCE_LEASE_SECONDS", 15.0),
+        "PRESENCE_LEASE_SECONDS": _float(env, "PRESENCE_LEASE_SECONDS", 15.0, positive=True),
         # Seconds any one Redis call may take (connecting too) before it counts as failed.
-        "REDIS_TIMEOUT_SECONDS": _float(env, "REDIS_TIMEOUT_SECONDS", 1.0),
+        "REDIS_TIMEOUT_SECONDS": _float(env, "REDIS_TIMEOUT_SECONDS", 1.0, positive=True),
         "CORS_ORIGINS": _origins(env.get("CORS_ORIGINS", "*")),
         # Input limits, in characters (code points).
-        "MAX_NAME_LENGTH": _int(env, "MAX_NAME_LENGTH", 32),
-        "MAX_ROOM_LENGTH": _int(env, "MAX_ROOM_LENGTH", 64),
-        "MAX_TEXT_LENGTH": _int(env, "MAX_TEXT_LENGTH", 2000),
+        "MAX_NAME_LENGTH": _int(env, "MAX_NAME_LENGTH", 32, minimum=1),
+        "MAX_ROOM_LENGTH": _int(env, "MAX_ROOM_LENGTH", 64, minimum=1),
+        "MAX_TEXT_LENGTH": _int(env, "MAX_TEXT_LENGTH", 2000, minimum=1),
         # Request bodies and Socket.IO packets, in bytes.
-        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 64 * 1024),
-        "MAX_SOCKET_PACKET_BYTES": _int(env, "MAX_SOCKET_PACKET_BYTES", 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 64 * 1024, minimum=1),
+        "MAX_SOCKET_PACKET_BYTES": _int(env, "MAX_SOCKET_PACKET_BYTES", 1024 * 1024, minimum=1),
         # What one WebSocket may send, in bytes per second after a burst of one
         # packet; past it the server stops reading that socket for a while (0: no cap).
-        "SOCKET_READ_BYTES_PER_SECOND": _int(env, "SOCKET_READ_BYTES_PER_SECOND", 256 * 1024),
+        "SOCKET_READ_BYTES_PER_SECOND": _int(env, "SOCKET_READ_BYTES_PER_SECOND", 256 * 1024,
+                                             minimum=0),
         # Per-connection token bucket for sendMessage: a burst, then a steady rate.
-        "SEND_BURST": _int(env, "SEND_BURST", 20),
-        "SEND_RATE_PER_SECOND": _float(env, "SEND_RATE_PER_SECOND", 5.0),
+        "SEND_BURST": _int(env, "SEND_BURST", 20, minimum=1),
+        "SEND_RATE_PER_SECOND": _float(env, "SEND_RATE_PER_SECOND", 5.0, positive=True),
         # Per-connection budget for the other events, in cost units (a join costs 5,
         # a leave or a typing 1): a burst, then a steady refill.
-        "EVENT_BUDGET_BURST": _int(env, "EVENT_BUDGET_BURST", 20),
-        "EVENT_BUDGET_PER_SECOND": _float(env, "EVENT_BUDGET_PER_SECOND", 5.0),
+        "EVENT_BUDGET_BURST": _int(env, "EVENT_BUDGET_BURST", 20, minimum=1),
+        "EVENT_BUDGET_PER_SECOND": _float(env, "EVENT_BUDGET_PER_SECOND", 5.0, positive=True),
         # Seconds a connection may go on being refused, never pausing a second, before it is closed.
-        "FLOOD_CLOSE_SECONDS": _float(env, "FLOOD_CLOSE_SECONDS", 10.0),
+        "FLOOD_CLOSE_SECONDS": _float(env, "FLOOD_CLOSE_SECONDS", 10.0, positive=True),
         # One connection's room hears "is typing" at most once per this many seconds.
-        "TYPING_INTERVAL": _float(env, "TYPING_INTERVAL", 1.0),
+        "TYPING_INTERVAL": _float(env, "TYPING_INTERVAL", 1.0, minimum=0),
         # Per-address token bucket for POST /messages (a rate of 0: no limit, e.g. behind a proxy).
-        "REST_POST_BURST": _int(env, "REST_POST_BURST", 30),
-        "REST_POSTS_PER_SECOND": _float(env, "REST_POSTS_PER_SECOND", 5.0),
+        "REST_POST_BURST": _int(env, "REST_POST_BURST", 30, minimum=1),
+        "REST_POSTS_PER_SECOND": _float(env, "REST_POSTS_PER_SECOND", 5.0, minimum=0),
         # How much history a join carries, and how much a `since` replay may carry.
-        "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50),
-        "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500),
+        "JOIN_HISTORY_LIMIT": _int(env, "JOIN_HISTORY_LIMIT", 50, minimum=1),
+        "REPLAY_LIMIT": _int(env, "REPLAY_LIMIT", 500, minimum=1),
         # The most either may weigh, in bytes of the messages' JSON (at least one
         # message is always sent; the rest is paged over REST).
-        "HISTORY_MAX_BYTES": _int(env, "HISTORY_MAX_BYTES", 256 * 1024),
+        "HISTORY_MAX_BYTES": _int(env, "HISTORY_MAX_BYTES", 256 * 1024, minimum=1),
         # Engine.IO heartbeats (seconds): a vanished client is dropped after both.
         "PING_INTERVAL": _float(env, "PING_INTERVAL", 25.0, positive=True),
         "PING_TIMEOUT": _float(env, "PING_TIMEOUT", 20.0, positive=True),
         # Packets, and encoded bytes, queued for one connection before it is cut
         # as a slow consumer.
-        "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500),
-        "MAX_CLIENT_BACKLOG_BYTES": _int(env, "MAX_CLIENT_BACKLOG_BYTES", 2 * 1024 * 1024),
+        "MAX_CLIENT_BACKLOG": _int(env, "MAX_CLIENT_BACKLOG", 500, minimum=1),
+        "MAX_CLIENT_BACKLOG_BYTES": _int(env, "MAX_CLIENT_BACKLOG_BYTES", 2 * 1024 * 1024,
+                                         minimum=1),
         # Packets from one connection waiting for its handler before it is cut.
-        "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100),
+        "MAX_PENDING_PACKETS": _int(env, "MAX_PENDING_PACKETS", 100, minimum=1),
         # The eventlet server: open connections in all (unset: 4,096, or fewer if the
         # open-file limit allows fewer) and per client address, an IPv6 /64 counting
         # as one (0 = no per-address cap), seconds a socket may sit idle (between
@@ -172,7 +174,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # Seconds a new session has to connect the Socket.IO namespace.
         "NAMESPACE_CONNECT_TIMEOUT": _float(env, "NAMESPACE_CONNECT_TIMEOUT", 10.0, positive=True),
         # How often, at most, one room's member list is broadcast (seconds).
-        "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25),
+        "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25, positive=True),
         # Pages: the introduction shown on /intro, and who may frame /embed.
         "INTRO_FILE": env.get("INTRO_FILE", "").strip() or None,
         # 1: INTRO_FILE's HTML (raw HTML in Markdown, or an .html file) is shown as

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .config import SettingError
 from .models import Base, Message, Room
 from .wire import json_size
 
@@ -69,7 +70,7 @@ class Store:
     def init_app(self, app: Flask) -> None:
         max_writers = app.config["DATABASE_MAX_WRITERS"]
         if not 1 <= max_writers < POOL_SIZE + POOL_OVERFLOW:
-            raise ValueError(f"DATABASE_MAX_WRITERS must be from 1 to "
+            raise SettingError(f"DATABASE_MAX_WRITERS must be from 1 to "
                              f"{POOL_SIZE + POOL_OVERFLOW - 1} (the pool has "
                              f"{POOL_SIZE + POOL_OVERFLOW} connections), not {max_writers}")
         wait = app.config["DATABASE_WAIT_SECONDS"]

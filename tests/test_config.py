@@ -53,6 +53,16 @@ def test_postgres_urls_use_psycopg2(url, expected):
     ("HANDSHAKES_PER_SECOND", "-1", "HANDSHAKES_PER_SECOND must be at least 0"),
     ("BODY_MIN_BYTES_PER_SECOND", "-1", "BODY_MIN_BYTES_PER_SECOND must be at least 0"),
     ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be at least 0"),
+    ("MAX_TEXT_LENGTH", "0", "MAX_TEXT_LENGTH must be at least 1"),
+    ("HISTORY_MAX_BYTES", "0", "HISTORY_MAX_BYTES must be at least 1"),
+    ("MAX_CLIENT_BACKLOG_BYTES", "-5", "MAX_CLIENT_BACKLOG_BYTES must be at least 1"),
+    ("SOCKET_READ_BYTES_PER_SECOND", "-1", "SOCKET_READ_BYTES_PER_SECOND must be at least 0"),
+    ("SEND_RATE_PER_SECOND", "0", "SEND_RATE_PER_SECOND must be more than 0"),
+    ("EVENT_BUDGET_PER_SECOND", "-1", "EVENT_BUDGET_PER_SECOND must be more than 0"),
+    ("REST_POSTS_PER_SECOND", "-1", "REST_POSTS_PER_SECOND must be at least 0"),
+    ("REDIS_TIMEOUT_SECONDS", "0", "REDIS_TIMEOUT_SECONDS must be more than 0"),
+    ("INTRO_TRUST_HTML", "maybe", "INTRO_TRUST_HTML must be 1 or 0"),
+    ("PUBLIC_URL", "ftp://chat.example.org", "PUBLIC_URL must look like"),
 ])
 def test_settings_out_of_range_say_which_and_why(tmp_path, key, value, message):
     with pytest.raises(SettingError, match=message):
