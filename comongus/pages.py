@@ -24,6 +24,8 @@ VALID_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
 # Markdown's own output (with "extra": tables, footnotes, abbreviations) and plain
 # formatting; no script, style, form, frame or event handler.
 INTRO_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "*": {"class", "title", "lang", "dir", "id"}}
+# nh3's tags lack `section`, which an owner's own page of sections has.
+INTRO_TAGS = nh3.ALLOWED_TAGS | {"section"}
 
 
 @bp.get("/")
@@ -154,7 +156,8 @@ def _intro_html() -> Markup:
         text = markdown.markdown(text, extensions=["extra", "sane_lists"])
     if current_app.config["INTRO_TRUST_HTML"]:
         return Markup(text)
-    return Markup(nh3.clean(text, attributes=INTRO_ATTRIBUTES, attribute_filter=_intro_attribute))
+    return Markup(nh3.clean(text, tags=INTRO_TAGS, attributes=INTRO_ATTRIBUTES,
+                            attribute_filter=_intro_attribute))
 
 
 def _intro_attribute(tag: str, attribute: str, value: str) -> str | None:

@@ -117,7 +117,8 @@ def test_a_reader_that_falls_behind_gets_every_frame_whole_and_in_order(tmp_path
 
     from tests.helpers import read_events
 
-    server = start_server(tmp_path, {"MAX_TEXT_LENGTH": "20000", "SEND_BURST": "10000"})
+    server = start_server(tmp_path, {"MAX_TEXT_LENGTH": "20000", "SEND_BURST": "10000",
+                                    "REST_POSTS_PER_SECOND": "0"})
     try:
         reader = engineio_websocket(
             server.url, timeout=30,

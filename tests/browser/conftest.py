@@ -50,7 +50,9 @@ def browser():
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server shared by the browser tests that do not restart it."""
-    server = start_server(tmp_path_factory.mktemp("browser-server"))
+    # The pages are under test, not the REST limit: tests fill rooms over REST.
+    server = start_server(tmp_path_factory.mktemp("browser-server"),
+                          {"REST_POSTS_PER_SECOND": "0"})
     yield server
     server.stop()
 

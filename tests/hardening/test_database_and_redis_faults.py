@@ -63,7 +63,8 @@ def locked_database(request, tmp_path):
 def test_writers_stuck_behind_a_lock_leave_reads_healthz_and_other_rooms_alone(
         servers, clients, locked_database):
     env, locked = locked_database
-    server = servers(env)
+    # Typing is the probe of liveness here: every change must reach the room.
+    server = servers({**env, "TYPING_INTERVAL": "0"})
     alice, bob = clients(server.url), clients(server.url)
     alice.join("Alice", "calm")
     bob.join("Bob", "calm")

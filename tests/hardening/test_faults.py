@@ -220,7 +220,8 @@ def test_database_refusing_writes_gives_error_acks_and_no_phantom_message(
 
 @pytest.mark.slow
 def test_locked_database_delays_the_send_but_no_other_socket(servers, clients, database):
-    server = servers({**FAST_HEARTBEAT, **database.env})
+    # Typing is the probe of liveness here: every change must reach the room.
+    server = servers({**FAST_HEARTBEAT, **database.env, "TYPING_INTERVAL": "0"})
     alice, bob, carol = (clients(server.url) for _ in range(3))
     for person, name in ((alice, "Alice"), (bob, "Bob"), (carol, "Carol")):
         person.join(name)

@@ -53,6 +53,7 @@ def cluster_env(redis_prefix, postgres_url):
     return {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_prefix, "DATABASE_URL": postgres_url,
             "PRESENCE_LEASE_SECONDS": "2", "ROOMDATA_INTERVAL": "0.05",
             "SEND_BURST": "10000", "SEND_RATE_PER_SECOND": "10000",
+            "EVENT_BUDGET_BURST": "10000", "REST_POSTS_PER_SECOND": "0",
             "MAX_CONNECTIONS_PER_ADDRESS": "0", "HANDSHAKES_PER_SECOND": "0"}
 
 
