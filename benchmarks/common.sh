@@ -8,10 +8,11 @@ BENCH=${BENCH:-$ROOT/../shared/bench/bench}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 
 # Every simulated client comes from 127.0.0.1, which the per-address caps would
-# rightly refuse; the send limits are raised so the load generator, not the
-# token bucket, sets the pace.
+# rightly refuse; the send limits are raised (REST posts unlimited: rest-100k.sh
+# fills 100,000 from one address) so the load generator, not a token bucket,
+# sets the pace.
 SETTINGS="MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0 SEND_BURST=1000 \
-SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 LOG_LEVEL=WARNING"
+SEND_RATE_PER_SECOND=1000 MAX_PENDING_PACKETS=1000 REST_POSTS_PER_SECOND=0 LOG_LEVEL=WARNING"
 
 results_in() { # name: sets OUT and makes it an empty folder
     # By default a new dated folder, benchmarks/results/YYYY-MM-DD-NAME (-2, -3 ...
