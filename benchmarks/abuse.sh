@@ -13,7 +13,7 @@
 # Knobs: CLIENTS (200), ATTACK_SECONDS (20, per attack; bash keeps SECONDS for
 # itself), ATTACKS (space-separated, from the list below; all of them by
 # default), PORT (5731: the first server's port, one more for each attack), OUT
-# (/tmp/comongus-bench/abuse), PYTHON (.venv/bin/python).
+# (benchmarks/results/YYYY-MM-DD-abuse), PYTHON (.venv/bin/python).
 #
 # The ordinary clients and the /healthz prober (every 50 ms, on a fresh
 # connection each time, a timeout counted as its full 5 s) come from 127.0.0.1,
@@ -65,7 +65,7 @@ stop_within() { # seconds: SIGTERM to the server, SIGKILL if it has not exited b
 
 SUMMARY="$OUT/summary.md"
 {
-    echo "# Abuse: $(date -u +%F), commit $(git rev-parse --short HEAD 2> /dev/null || echo '?')"
+    echo "# Abuse: $(run_stamp)"
     echo
     echo "$CLIENTS ordinary clients, $SECONDS_EACH s per attack; settings: $RUN_SETTINGS."
     echo "Goals: no ordinary client dropped, /healthz p99 < 250 ms, RSS growth < 50 MB per attacker."

@@ -9,6 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source benchmarks/server-helpers.sh
 results_in churn-1000
+echo "# churn-1000: $(run_stamp)" > "$OUT/summary.md"
 ROUNDS=${ROUNDS:-4}
 
 waves() { # port, name

@@ -8,7 +8,7 @@
 # ComongUS runs as `python app.py` (eventlet) on a fresh SQLite file, with the
 # per-address caps off (every simulated client comes from 127.0.0.1) and the
 # send limits raised so the load generator, not the token bucket, sets the pace.
-# Results: $OUT (default /tmp/comongus-bench/NAME), summary.md there.
+# Results: $OUT (default benchmarks/results/YYYY-MM-DD-NAME), summary.md there.
 #
 # SERVER_CPU=1 LOADGEN_CPU=0 puts both servers on one CPU and the load generator
 # on the other (taskset), the same for ComongUS and the seed: on loopback each
@@ -35,6 +35,6 @@ DATABASE_URL=sqlite:///$OUT/chat.sqlite3 $SERVER_PIN $PYTHON app.py"
     --a "$A_CMD" --a-url "http://127.0.0.1:$A_PORT" --a-name comongus \
     --b "$SERVER_PIN $BENCH anchor seed $B_PORT" --b-url "http://127.0.0.1:$B_PORT" --b-name seed-node \
     --out "$OUT" "$@"
-echo "settings for ComongUS: $SETTINGS" | tee -a "$OUT/summary.md"
+echo "run: $(run_stamp); settings for ComongUS: $SETTINGS" | tee -a "$OUT/summary.md"
 [ -z "$SERVER_PIN" ] || echo "both servers on CPU $SERVER_CPU, the load generator on CPU $LOADGEN_CPU" |
     tee -a "$OUT/summary.md"

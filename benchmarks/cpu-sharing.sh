@@ -11,6 +11,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 results_in cpu-sharing
+echo "# cpu-sharing: $(run_stamp)" > "$OUT/summary.md"
 PORT=${PORT:-5703}
 TRACING=/sys/kernel/tracing
 [ -e "$TRACING/trace" ] || mount -t tracefs nodev "$TRACING"

@@ -20,3 +20,4 @@ fi
     --a "$(run 5711 "$PYTHON app.py")" --a-url http://127.0.0.1:5711 --a-name eventlet \
     --b "$(run 5712 "$PYTHON benchmarks/gevent_server.py")" --b-url http://127.0.0.1:5712 \
     --b-name gevent --out "$OUT" "$@"
+echo "run: $(run_stamp); settings: $SETTINGS" | tee -a "$OUT/summary.md"

@@ -7,9 +7,11 @@
 # Both sides use the local PostgreSQL (a schema of their own, emptied first) and
 # have the per-address caps off (every simulated client comes from 127.0.0.1, as
 # every client behind nginx comes from nginx). B also uses the local Redis, under
-# a key prefix of its own that is deleted afterwards. Results: docs/scaleout.md.
+# a key prefix of its own that is deleted afterwards. Results: $OUT (default
+# benchmarks/results/YYYY-MM-DD-scaleout), summary.md there; discussed in docs/scaleout.md.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+results_in scaleout
 PG=${PG:-postgresql://postgres@127.0.0.1:5432/test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 SCHEMA=comongus_bench
@@ -43,4 +45,5 @@ COMMON="DATABASE_URL='$DB' MAX_CONNECTIONS_PER_ADDRESS=0 HANDSHAKES_PER_SECOND=0
     --a-url http://127.0.0.1:$A_PORT --a-name one-process \
     --b "cd $ROOT && env $COMMON REDIS_URL=$REDIS_URL REDIS_PREFIX=$PREFIX PYTHON=$PYTHON scripts/run-cluster.sh 2 $B_PORT" \
     --b-url http://127.0.0.1:$B_PORT --b-name two-behind-nginx \
-    --repeats 2 --clients 500 --senders 10 --rate 1 --duration 10 "$@"
+    --repeats 2 --clients 500 --senders 10 --rate 1 --duration 10 --out "$OUT" "$@"
+echo "run: $(run_stamp); settings: $COMMON" | tee -a "$OUT/summary.md"

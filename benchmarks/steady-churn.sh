@@ -10,6 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source benchmarks/server-helpers.sh
 results_in steady-churn
+echo "# steady-churn: $(run_stamp)" > "$OUT/summary.md"
 DURATION=${SECONDS_OF_CHURN:-90}
 
 steady() { # port
