@@ -230,17 +230,20 @@ return {}
 
 # Renew this process's lease; then, unless this process itself missed a renewal
 # (Redis or this process stalled, so every lease may look expired), remove the
-# seats of every process whose lease expired.
+# seats of every process whose lease expired. Only a round that comes a normal
+# gap after the last one reaps: calls a stalled Redis queued (their clients gave
+# up on them) run back to back when it resumes, before the other processes have
+# had a round to renew.
 # Returns {status, reaped, departed, how many seats Redis holds for this process}.
 _TICK = _UNSEAT + """
-local pid, lease_ms, min_ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local pid, lease_ms, min_ttl, max_ttl = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local status = 'ok'
 if redis.call('DEL', P .. 'reaped:' .. pid) == 1 then status = 'reaped' end
 local ttl = redis.call('PTTL', P .. 'lease:' .. pid)
 redis.call('SET', P .. 'lease:' .. pid, '1', 'PX', lease_ms)
 redis.call('SADD', P .. 'procs', pid)
 local reaped, departed = {}, {}
-if status == 'ok' and ttl >= min_ttl then
+if status == 'ok' and ttl >= min_ttl and ttl <= max_ttl then
   for _, other in ipairs(redis.call('SMEMBERS', P .. 'procs')) do
     if other ~= pid and redis.call('EXISTS', P .. 'lease:' .. other) == 0 then
       for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. other)) do
@@ -414,9 +417,10 @@ class RedisPresence:
 
         Raises redis errors; the caller tries again at the next round.
         """
-        min_ttl = self.lease_ms - 2 * int(self.interval * 1000)
+        interval_ms = int(self.interval * 1000)
+        min_ttl, max_ttl = self.lease_ms - 2 * interval_ms, self.lease_ms - interval_ms // 2
         status, reaped, departed, seats_held = self._tick(
-            args=[self.prefix, self.process_id, self.lease_ms, min_ttl])
+            args=[self.prefix, self.process_id, self.lease_ms, min_ttl, max_ttl])
         result = Upkeep(departed=_pairs(departed), reaped=[_text(pid) for pid in reaped])
         if _text(status) == "late":
             log.warning("presence: lease renewed late (Redis or this process stalled); "
