@@ -1,4 +1,4 @@
-"""Faults (issue 4, items 3 and 7): dead links, cut links, a database that refuses writes
+"""Faults: dead links, cut links, a database that refuses writes
 or is locked by another process, and SIGTERM under load, each against a real server."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile input (issue 4, item 5) against a real server, over both transports and REST.
+"""Hostile input against a real server, over both transports and REST.
 
 Every case sends one bad thing on a raw connection (WebSocket frames through
 websocket-client; HTTP long-polling through plain requests, with a long-poll GET

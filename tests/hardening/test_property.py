@@ -1,4 +1,4 @@
-"""Property-based hostile input (issue 4, item 5): Hypothesis throws generated payloads at
+"""Property-based hostile input: Hypothesis throws generated payloads at
 every socket event and REST endpoint.
 
 Invariants: the server always answers in the contract's shapes (an error string, or
