@@ -10,16 +10,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     announcer,
-    cluster,
+    chat_service,
     events,  # noqa: F401  (events registers handlers)
     pages,
     presence,
+    presence_leases,
     rest,
 )
 from .config import load_config
 from .extensions import cors, socketio
 from .inbound import handle_packets_in_order, refuse_malformed_packets, refuse_malformed_polling
 from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
+from .message_queue import socketio_options
 from .page_cache import PageCache
 from .store import store
 from .websocket import refuse_websocket_compression
@@ -38,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     presence.init_app(app)
     announcer.init_app(app)
+    chat_service.init_app(app)
     cors.init_app(app, resources={r"/(messages|rooms|healthz)": {}},
                   origins=app.config["CORS_ORIGINS"])
     socketio.init_app(
@@ -47,9 +50,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_SOCKET_PACKET_BYTES"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
-        **cluster.socketio_options(app.config),
+        **socketio_options(app.config),
     )
-    cluster.init_app(app)
+    presence_leases.init_app(app)
     handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
     if socketio.server.eio.async_mode == "eventlet":
         from .fair_websockets import read_websockets_fairly  # imports eventlet: only when it serves

@@ -12,6 +12,9 @@ joiners too, so each learns of the others. Leaves likewise. In one interval a
 name is told at most once as joining and once as leaving, joins first: one that
 comes and goes is told as both, one that goes and comes back as neither, so
 however often a connection flips rooms its name costs each room two mentions.
+
+The announcer is told who changed; it asks presence only for the list it sends,
+once per send, and spaces a room's sends by the size of the last list it sent.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from flask import Flask, current_app
 
 from . import presence
 from .extensions import socketio
-from .wire import admin_notice
+from .payloads import admin_notice, room_data
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class Announcer:
         self._lock = threading.Lock()
         self._changes: dict[str, _RoomChanges] = {}
         self._last_sent: dict[str, float] = {}
+        self._sizes: dict[str, int] = {}  # room -> how many names its last list had
         self._server = None
         self._wake = None
         self._task = None
@@ -81,11 +85,7 @@ class Announcer:
         now = time.monotonic()
         changes = self._changes.get(room)
         if changes is None:
-            try:
-                size = len(presence.current().members(room))
-            except presence.PresenceUnavailable:  # logged once by presence
-                size = 0
-            spacing = self.interval * (1 + size / 100)
+            spacing = self.interval * (1 + self._sizes.get(room, 0) / 100)
             latest = max(now, self._last_sent.get(room, 0.0) + spacing)
             due = now if latest == now else min(latest, now + self.interval)
             changes = self._changes[room] = _RoomChanges(latest, due)
@@ -139,10 +139,12 @@ class Announcer:
             self._broadcast(room, "message",
                             admin_notice(room, f"{_names(list(changes.left))} have left."))
         try:
-            members = room_data(room)
+            names = presence.current().members(room)
         except presence.PresenceUnavailable:  # logged once by presence; the next change
             return                            # of the room sends its list
-        self._broadcast(room, "roomData", members)
+        with self._lock:
+            self._sizes[room] = len(names)
+        self._broadcast(room, "roomData", room_data(room, names))
 
     def _broadcast(self, room: str, event: str, data: dict, skip_sid=None) -> None:
         self._server.emit(event, data, to=room, skip_sid=skip_sid, namespace="/")
@@ -154,11 +156,7 @@ class Announcer:
             for room in [r for r, at in self._last_sent.items()
                          if now - at > 60 and r not in self._changes]:
                 del self._last_sent[room]
-
-
-def room_data(room: str) -> dict:
-    """The `roomData` payload: the room and who is in it."""
-    return {"room": room, "users": [{"name": name} for name in presence.current().members(room)]}
+                self._sizes.pop(room, None)
 
 
 def init_app(app: Flask) -> None:

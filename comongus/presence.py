@@ -57,14 +57,21 @@ class Holding:
 
 @dataclass(frozen=True)
 class JoinResult:
+    """All a join needs to know, from one call: the joiner acks, notices and lists from it."""
+
     seat: Seat
     came_online: bool  # the name was not in the room before this connection
     went_offline: Seat | None  # the connection's previous seat, if it emptied it
+    again: bool = False  # the connection already sat there: nothing changed
+    members: list[str] = field(default_factory=list)  # the room's names after the join
 
 
 class Presence(Protocol):
     def join(self, sid: str, room: str, name: str, token: str | None) -> JoinResult:
-        """Seat connection `sid`; raises `NameTaken`. A seated `sid` moves."""
+        """Seat connection `sid`; raises `NameTaken`. A seated `sid` moves.
+
+        The result carries the room's members, so a join asks presence once.
+        """
 
     def leave(self, sid: str) -> Seat | None:
         """Unseat `sid`; returns its seat if that was the name's last connection."""
@@ -102,7 +109,8 @@ class MemoryPresence:
         with self._lock:
             if self._seats.get(sid) == (room, key):
                 holder = self._rooms[room][key]
-                return JoinResult(Seat(room, holder.name), False, None)
+                return JoinResult(Seat(room, holder.name), False, None, again=True,
+                                  members=self._names(room))
             holder = self._rooms.get(room, {}).get(key)
             if holder is not None and (token is None or holder.token != token):
                 raise NameTaken(f"The name {holder.name!r} is taken in this room.")
@@ -113,7 +121,8 @@ class MemoryPresence:
                 self._rooms.setdefault(room, {})[key] = holder
             holder.sids.add(sid)
             self._seats[sid] = (room, key)
-            return JoinResult(Seat(room, holder.name), came_online, went_offline)
+            return JoinResult(Seat(room, holder.name), came_online, went_offline,
+                              members=self._names(room))
 
     def leave(self, sid: str) -> Seat | None:
         with self._lock:
@@ -134,7 +143,10 @@ class MemoryPresence:
 
     def members(self, room: str) -> list[str]:
         with self._lock:
-            return [holder.name for holder in self._rooms.get(room, {}).values()]
+            return self._names(room)
+
+    def _names(self, room: str) -> list[str]:
+        return [holder.name for holder in self._rooms.get(room, {}).values()]
 
     def occupied_rooms(self) -> dict[str, list[str]]:
         with self._lock:
@@ -191,7 +203,7 @@ end
 
 _JOIN = _UNSEAT + """
 local pid, sid, room, key, name, token = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local has_token, lease_ms = ARGV[8] == '1', ARGV[9]
+local has_token, lease_ms, with_members = ARGV[8] == '1', ARGV[9], ARGV[10] == '1'
 local seats = P .. 'seats:' .. pid
 local roomkey = P .. 'room:' .. room
 local raw = redis.call('HGET', roomkey, key)
@@ -199,7 +211,9 @@ local holder = raw and cjson.decode(raw)
 local place = redis.call('HGET', seats, sid)
 if place and holder then
   place = cjson.decode(place)
-  if place[1] == room and place[2] == key then return {'same', holder.name} end
+  if place[1] == room and place[2] == key then
+    return {'same', holder.name, 0, with_members and redis.call('HVALS', roomkey) or {}}
+  end
 end
 if holder and (not has_token or holder.token ~= token) then return {'taken', holder.name} end
 local gone = unseat(pid, sid)
@@ -218,8 +232,9 @@ redis.call('SADD', P .. 'procs', pid)
 if redis.call('EXISTS', P .. 'lease:' .. pid) == 0 then
   redis.call('SET', P .. 'lease:' .. pid, '1', 'PX', lease_ms)
 end
-if gone then return {'ok', holder.name, came, gone[1], gone[2]} end
-return {'ok', holder.name, came}
+local members = with_members and redis.call('HVALS', roomkey) or {}
+if gone then return {'ok', holder.name, came, members, gone[1], gone[2]} end
+return {'ok', holder.name, came, members}
 """
 
 _LEAVE = _UNSEAT + """
@@ -340,7 +355,7 @@ class RedisPresence:
         key = name_key(name)
         with self._lock:
             try:
-                reply = self._claim(sid, room, key, name, token)
+                reply = self._claim(sid, room, key, name, token, with_members=True)
             except Exception as error:  # redis errors, timeouts
                 self._dirty = True
                 raise self._health.failed(error) from error
@@ -348,17 +363,23 @@ class RedisPresence:
             status, held_as = _text(reply[0]), _text(reply[1])
             if status == "taken":
                 raise NameTaken(f"The name {held_as!r} is taken in this room.")
-            seat = Seat(room, held_as)
+            seat, members = Seat(room, held_as), _names_in_order(reply[3])
             if status == "same":
+                # Again only if this process knew the seat: its mirror may lack it
+                # after a failed call, and then the joiner is served afresh.
+                before = self._local.get(sid)
                 self._local.setdefault(sid, _Local(seat, key, token))
-                return JoinResult(seat, False, None)
+                again = before is not None and before.seat == seat
+                return JoinResult(seat, False, None, again=again, members=members)
             self._local[sid] = _Local(seat, key, token)
-            went_offline = _pairs(reply[3:5])[0] if len(reply) > 3 else None
-            return JoinResult(seat, bool(reply[2]), went_offline)
+            went_offline = _pairs(reply[4:6])[0] if len(reply) > 4 else None
+            return JoinResult(seat, bool(reply[2]), went_offline, members=members)
 
-    def _claim(self, sid: str, room: str, key: str, name: str, token: str | None) -> list:
+    def _claim(self, sid: str, room: str, key: str, name: str, token: str | None,
+               with_members: bool = False) -> list:
         return self._join(args=[self.prefix, self.process_id, sid, room, key, name, token or "",
-                                "1" if token is not None else "0", self.lease_ms])
+                                "1" if token is not None else "0", self.lease_ms,
+                                "1" if with_members else "0"])
 
     def leave(self, sid: str) -> Seat | None:
         with self._lock:
@@ -395,7 +416,7 @@ class RedisPresence:
         except Exception as error:
             raise self._health.failed(error) from error
         self._health.answered()
-        return _names_in_order(holders)
+        return _names_in_order(holders.values())
 
     def occupied_rooms(self) -> dict[str, list[str]]:
         """Raises PresenceUnavailable while Redis does not answer."""
@@ -408,7 +429,7 @@ class RedisPresence:
         except Exception as error:
             raise self._health.failed(error) from error
         self._health.answered()
-        listed = {room: _names_in_order(holders)
+        listed = {room: _names_in_order(holders.values())
                   for room, holders in zip(rooms, answers, strict=True)}
         return {room: names for room, names in listed.items() if names}
 
@@ -459,8 +480,9 @@ class RedisPresence:
                         "%d put back, %d lost to others", departed, returned, lost)
 
 
-def _names_in_order(holders: dict) -> list[str]:
-    decoded = [json.loads(_text(raw)) for raw in holders.values()]
+def _names_in_order(holders) -> list[str]:
+    """The names of a room's holders (their stored JSON), in the order they came online."""
+    decoded = [json.loads(_text(raw)) for raw in holders]
     return [holder["name"] for holder in sorted(decoded, key=lambda holder: holder["order"])]
 
 

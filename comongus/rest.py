@@ -4,33 +4,22 @@ Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes noth
 """
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from . import presence
-from .chat import StorageUnavailable, send_message
+from . import chat_service, presence
+from .chat_service import NameHeld, StorageUnavailable
 from .limits import AddressBuckets
+from .payloads import rest_message
 from .store import store
-from .validation import (
-    MAX_COUNT,
-    InvalidInput,
-    clean_client_id,
-    clean_name,
-    clean_room,
-    clean_text,
-    clean_token,
-)
-from .wire import rest_message
+from .validation import MAX_COUNT, InvalidInput, clean_room
 
 bp = Blueprint("messages", __name__)
 
 REST_PATHS = ("/messages", "/rooms", "/healthz")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
-BODY_FIELDS = {"username", "text", "roomname", "clientId", "token"}
 
 
 def init_app(app) -> None:
@@ -52,6 +41,11 @@ def invalid_input(error: InvalidInput):
 @bp.errorhandler(StorageUnavailable)
 def storage_unavailable(error: StorageUnavailable):
     return _error(503, str(error))
+
+
+@bp.errorhandler(NameHeld)
+def name_held(error: NameHeld):
+    return jsonify(error=str(error), code="name_taken"), 409
 
 
 @bp.errorhandler(presence.PresenceUnavailable)
@@ -129,31 +123,7 @@ def post_message():
         body = request.get_json(silent=True)
     except RecursionError:
         body = None
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object: {username, text, roomname}.")
-    unknown = set(body) - BODY_FIELDS
-    if unknown:
-        raise InvalidInput("Unknown field: " + ", ".join(sorted(unknown)) + ".")
-    missing = [field for field in ("username", "text", "roomname") if field not in body]
-    if missing:
-        raise InvalidInput("Missing: " + ", ".join(missing) + ".")
-    username = clean_name(body["username"], "username")
-    text = clean_text(body["text"])
-    room = clean_room(body["roomname"], "roomname")
-    token = clean_token(body.get("token"))
-    held = presence.current().holder(room, username)
-    if held is not None and not _same_token(token, held.token):
-        return jsonify(error=f"The name {held.name!r} is in this room now; only they can post "
-                             "as it (send their token).", code="name_taken"), 409
-    message = send_message(room, username, text, clean_client_id(body.get("clientId")))
-    return jsonify(rest_message(message)), 201
-
-
-def _same_token(given: str | None, held: str | None) -> bool:
-    """Constant time, so the holder's token cannot be guessed a character at a time."""
-    if given is None or held is None:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), held.encode("utf-8"))
+    return jsonify(rest_message(chat_service.current().post(body))), 201
 
 
 @bp.get("/rooms")

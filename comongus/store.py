@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .config import SettingError
 from .models import Base, Message, Room
-from .wire import json_size
+from .payloads import json_size
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,8 @@
 """The contract's Socket.IO events, through Flask-SocketIO's test client, on both databases."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -245,6 +247,29 @@ def test_joining_again_moves_rooms(connect):
     carol.emit("sendMessage", "kitchen only")
     bob.wait_for_text("kitchen only")
     assert "lobby only" not in bob.texts()
+
+
+def test_a_join_asks_presence_once(app, connect, monkeypatch):
+    """Seat, arrival and the room's members come from one answer, however the join goes
+    (first, again, another tab, a move); the announcer is told who changed, not asking."""
+    alice, bob, bobs_tab = connect(), connect(), connect()
+    alice.join("Alice", "lobby")
+    table, caller, asked = app.extensions["comongus.presence"], threading.get_ident(), []
+
+    def counting(name, method):
+        def counted(*args, **kwargs):
+            if threading.get_ident() == caller:  # not the announcer's own task
+                asked.append(name)
+            return method(*args, **kwargs)
+        return counted
+
+    for name in ("join", "leave", "seat_of", "holder", "members", "occupied_rooms"):
+        monkeypatch.setattr(table, name, counting(name, getattr(table, name)))
+    assert bob.join("Bob", "lobby", token="t")[1]["users"] == [{"name": "Alice"}, {"name": "Bob"}]
+    assert bob.join("Bob", "lobby", token="t")[0] is None
+    assert bobs_tab.join("Bob", "lobby", token="t")[0] is None
+    assert bob.join("Bob", "kitchen", token="t")[1]["users"] == [{"name": "Bob"}]
+    assert asked == ["join"] * 4
 
 
 def test_failed_move_keeps_the_old_seat(connect):

@@ -63,6 +63,19 @@ def test_members_in_join_order_and_moves_report_the_emptied_seat(presence):
     assert not again.came_online and again.went_offline is None
 
 
+def test_a_join_answers_with_the_members_and_whether_the_seat_is_the_same(presence):
+    """What the joiner's ack and the notices need comes from the one call."""
+    presence.join("s1", "lobby", "Cid", None)
+    first = presence.join("s2", "lobby", "Ann", "tok")
+    assert first.members == ["Cid", "Ann"] and not first.again
+    other_tab = presence.join("s3", "lobby", "ann", "tok")
+    assert other_tab.members == ["Cid", "Ann"] and not other_tab.again
+    again = presence.join("s2", "lobby", "Ann", "tok")
+    assert again.members == ["Cid", "Ann"] and again.again and not again.came_online
+    moved = presence.join("s1", "kitchen", "Cid", None)
+    assert moved.members == ["Cid"] and not moved.again
+
+
 def test_a_refused_move_keeps_the_old_seat(presence):
     presence.join("s1", "lobby", "Ann", None)
     presence.join("s2", "kitchen", "Ann", None)

@@ -1,4 +1,4 @@
-"""The shapes on the wire: a stored message as Socket.IO and REST show it, and admin notices."""
+"""The payloads clients see: a stored message as Socket.IO and REST show it, and admin notices."""
 from __future__ import annotations
 
 import json
@@ -38,3 +38,8 @@ def admin_notice(room: str, text: str) -> dict:
     """A notice from `admin`: delivered live, never stored, so it has no id or seq."""
     return {"id": None, "seq": None, "user": "admin", "text": text, "room": room,
             "date": _iso(datetime.now(UTC).replace(tzinfo=None))}
+
+
+def room_data(room: str, names: list[str]) -> dict:
+    """The `roomData` payload: the room and who is in it."""
+    return {"room": room, "users": [{"name": name} for name in names]}

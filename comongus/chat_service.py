@@ -1,0 +1,277 @@
+"""The chat service: joining a room, sending, typing and leaving, for every transport.
+
+Each request goes the same way: pay from the connection's budget, validate,
+claim presence (once per join), take the room's lock, store, and tell the
+announcer who changed. Socket.IO handlers (events.py) and REST views (rest.py)
+only translate their transport to these calls and back: a result becomes an ack
+or a JSON answer, a refusal an error ack or a 4xx/5xx.
+
+A message is stored first and broadcast only once committed, so a message a
+client sees live is one it can always read back later.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Row
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import announcer, presence
+from .extensions import socketio
+from .limits import ConnectionBudget
+from .payloads import admin_notice, room_data, socket_message
+from .room_locks import room_lock
+from .store import store
+from .validation import (
+    InvalidInput,
+    clean_client_id,
+    clean_count,
+    clean_name,
+    clean_room,
+    clean_text,
+    clean_token,
+)
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/"
+JOIN_FIELDS = {"name", "room", "since", "token"}
+SEND_FIELDS = {"text", "clientId"}
+POST_FIELDS = {"username", "text", "roomname", "clientId", "token"}
+TOO_FAST = {
+    "join": "You are changing rooms too fast; wait a moment.",
+    "sendMessage": "You are sending too fast; wait a moment.",
+}
+
+
+class Refused(Exception):
+    """The chat turns the request down; `str(error)` is what the client is told."""
+
+
+class StorageUnavailable(Refused):
+    """The database did not take or give the messages; nothing was stored or broadcast."""
+
+
+class NameHeld(Refused):
+    """A post under a name someone holds in the room, without their token."""
+
+
+def fields_of(payload: Any, allowed: set[str]) -> dict:
+    """`payload` as an object with no other keys than `allowed`; raises InvalidInput."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("Send an object with " + ", ".join(sorted(allowed)) + ".")
+    unknown = set(payload) - allowed
+    if unknown:
+        raise InvalidInput("Unknown field: " + ", ".join(sorted(map(str, unknown))) + ".")
+    return payload
+
+
+class ChatService:
+    """The chat of one app: its connections' budgets, and every join, send and leave."""
+
+    def __init__(self, app: Flask) -> None:
+        self.config = app.config
+        self.presence: presence.Presence = app.extensions["comongus.presence"]
+        self.announcer: announcer.Announcer = app.extensions["comongus.announcer"]
+        self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
+
+    # Connections ---------------------------------------------------------------
+
+    def connect(self, sid: str) -> None:
+        """Any client may connect; it gets a budget and must join to chat."""
+        self._budgets[sid] = ConnectionBudget(self.config)
+
+    def disconnect(self, sid: str) -> None:
+        """A connection ended, for any reason: it leaves its room."""
+        self._budgets.pop(sid, None)
+        self.leave(sid)
+
+    def _pay(self, sid: str, event: str) -> bool:
+        """Pay for `event`; False means refuse it. A connection that floods on and on is closed."""
+        budget = self._budgets.get(sid)
+        if budget is None or budget.spend(event):
+            return True
+        if budget.flooding():
+            log.warning("closed sid %s: refused for %g s on end (a flood)",
+                        sid, budget.flood_seconds)
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+        return False
+
+    # Joining -------------------------------------------------------------------
+
+    def join(self, sid: str, payload: Any) -> dict:
+        """Seat `sid` by name in a room (or move it there); returns the join ack's body.
+
+        The joiner gets the welcome; the others get "has joined" and the new list
+        from the announcer, unless the name was already online through another tab.
+        Raises Refused, InvalidInput or presence.NameTaken.
+        """
+        if not self._pay(sid, "join"):
+            raise Refused(TOO_FAST["join"])
+        fields = fields_of(payload, JOIN_FIELDS)
+        name = clean_name(fields.get("name"))
+        room = clean_room(fields.get("room"))
+        since = clean_count(fields.get("since"), "since")
+        token = clean_token(fields.get("token"))
+        joined = self.presence.join(sid, room, name, token)  # presence's one answer
+        seat = joined.seat
+        if joined.went_offline is not None:
+            self.announcer.left(joined.went_offline.room, joined.went_offline.name)
+        server = socketio.server
+        for old_room in server.rooms(sid, namespace=NAMESPACE):
+            if old_room not in (sid, room):
+                server.leave_room(sid, old_room, namespace=NAMESPACE)
+        socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."),
+                      to=sid, namespace=NAMESPACE)
+        members = room_data(room, joined.members)
+        ack = {"user": {"name": seat.name, "room": room}, "users": members["users"]}
+        if joined.again:
+            # The same seat again: this socket has had every message of the room since
+            # its first join (that ack's history, then live), so nothing is read again.
+            return {**ack, "history": []}
+        try:
+            with room_lock(room):  # no message slips between the history and the live stream
+                server.enter_room(sid, room, namespace=NAMESPACE)
+                history, more = self._history(room, since)
+        except SQLAlchemyError as error:
+            log.error("join: history unavailable in room %r: %s", room,
+                      error.__class__.__name__)
+            server.leave_room(sid, room, namespace=NAMESPACE)
+            self.presence.leave(sid)
+            raise StorageUnavailable("The chat history is unavailable right now; "
+                                     "try again.") from error
+        if sid not in self._budgets:  # disconnected while the history was read
+            server.leave_room(sid, room, namespace=NAMESPACE)
+            self._forget_seat_of_gone(sid, joined)
+            raise Refused("Disconnected.")
+        if joined.came_online:
+            self.announcer.joined(room, seat.name, sid)
+            log.info("join room=%r name=%r sid=%s", room, seat.name, sid)
+        else:
+            socketio.emit("roomData", members, to=sid, namespace=NAMESPACE)
+        ack["history"] = [socket_message(message) for message in history]
+        if more is not None:
+            ack["more"] = more
+        return ack
+
+    def _forget_seat_of_gone(self, sid: str, joined: presence.JoinResult) -> None:
+        """A connection that ended during its join leaves no seat behind. Usually its
+        disconnect already took it; if this join claimed it after, it goes here, told
+        as leaving only if its coming was (not: it came online with this join)."""
+        gone = self.presence.leave(sid)
+        if gone is not None and not joined.came_online:
+            self.announcer.left(gone.room, gone.name)
+
+    def _history(self, room: str, since: int | None) -> tuple[list, bool | None]:
+        """The join ack's history, bounded in count and bytes; and, for a `since`
+        replay, whether later messages were left out (to be paged over REST)."""
+        config = self.config
+        if since is None:
+            return store.latest_messages(room, limit=config["JOIN_HISTORY_LIMIT"],
+                                         max_bytes=config["HISTORY_MAX_BYTES"]), None
+        return store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"],
+                                         max_bytes=config["HISTORY_MAX_BYTES"])
+
+    # Sending -------------------------------------------------------------------
+
+    def send(self, sid: str, payload: Any) -> dict:
+        """A joined connection says something (`text` or `{text, clientId?}`); the whole
+        room, sender included, gets it. Returns the stored message as sent."""
+        if not self._pay(sid, "sendMessage"):
+            raise Refused(TOO_FAST["sendMessage"])
+        seat = self.presence.seat_of(sid)
+        if seat is None:
+            raise Refused("Join a room first.")
+        if isinstance(payload, str):
+            payload = {"text": payload}
+        fields = fields_of(payload, SEND_FIELDS)
+        text = clean_text(fields.get("text"))
+        client_id = clean_client_id(fields.get("clientId"))
+        return socket_message(self._deliver(seat.room, seat.name, text, client_id))
+
+    def post(self, body: Any) -> Row:
+        """A message from outside the chat (REST: `{username, text, roomname, clientId?,
+        token?}`), under a name no one in the room holds, or with its holder's token."""
+        if not isinstance(body, dict):
+            raise InvalidInput("The body must be a JSON object: {username, text, roomname}.")
+        unknown = set(body) - POST_FIELDS
+        if unknown:
+            raise InvalidInput("Unknown field: " + ", ".join(sorted(unknown)) + ".")
+        missing = [field for field in ("username", "text", "roomname") if field not in body]
+        if missing:
+            raise InvalidInput("Missing: " + ", ".join(missing) + ".")
+        username = clean_name(body["username"], "username")
+        text = clean_text(body["text"])
+        room = clean_room(body["roomname"], "roomname")
+        token = clean_token(body.get("token"))
+        held = self.presence.holder(room, username)
+        if held is not None and not _same_token(token, held.token):
+            raise NameHeld(f"The name {held.name!r} is in this room now; only they can post "
+                           "as it (send their token).")
+        return self._deliver(room, username, text, clean_client_id(body.get("clientId")))
+
+    def _deliver(self, room: str, username: str, text: str, client_id: str | None) -> Row:
+        """Store a message and deliver it live to the room; returns the stored message.
+
+        A `client_id` already stored for this user and room returns that first message
+        and delivers nothing again.
+        """
+        with room_lock(room):
+            try:
+                message, created = store.save_message(room, username, text, client_id)
+            except SQLAlchemyError as error:
+                log.error("could not store a message in room %r: %s", room,
+                          error.__class__.__name__)
+                raise StorageUnavailable("The message could not be stored; "
+                                         "try again.") from error
+            if created:
+                socketio.emit("message", socket_message(message), to=room)
+        # Let the recipients' writers run before this connection's next message is
+        # handled: a burst from one sender must not pile up in everyone's queue.
+        socketio.sleep(0)
+        return message
+
+    # Typing and leaving --------------------------------------------------------
+
+    def typing(self, sid: str, is_typing: Any) -> None:
+        """A joined connection starts or stops typing; the others in its room are told,
+        sparingly. Nothing is answered, whatever happens."""
+        if not self._pay(sid, "typing"):
+            return
+        seat = self.presence.seat_of(sid)
+        if seat is None or not isinstance(is_typing, bool):
+            return
+        if not self._budgets[sid].typing_to_tell(is_typing):
+            return
+        socketio.emit("typing", {"user": seat.name, "typing": is_typing}, to=seat.room,
+                      skip_sid=sid, namespace=NAMESPACE)
+
+    def leave(self, sid: str) -> None:
+        """`sid` leaves its room but may stay connected; always done, even over budget."""
+        self._pay(sid, "leave")  # a flood of leaves still counts
+        seat = self.presence.seat_of(sid)
+        gone = self.presence.leave(sid)
+        if seat is not None:
+            socketio.server.leave_room(sid, seat.room, namespace=NAMESPACE)
+        if gone is not None:
+            self.announcer.left(gone.room, gone.name)
+            log.info("leave room=%r name=%r sid=%s", gone.room, gone.name, sid)
+
+
+def _same_token(given: str | None, held: str | None) -> bool:
+    """Constant time, so the holder's token cannot be guessed a character at a time."""
+    if given is None or held is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), held.encode("utf-8"))
+
+
+def init_app(app: Flask) -> None:
+    """The app's chat service (after presence and the announcer)."""
+    app.extensions["comongus.chat"] = ChatService(app)
+
+
+def current() -> ChatService:
+    return current_app.extensions["comongus.chat"]
