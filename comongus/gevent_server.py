@@ -243,7 +243,8 @@ def _stop_on_sigterm(app: Flask) -> None:
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve `app` on gevent at host:port until SIGTERM or Ctrl-C."""
     config = app.config
-    connections = max_connections(config["MAX_CONNECTIONS"])
+    # simple-websocket serves a WebSocket on a duplicate of its socket: two files.
+    connections = max_connections(config["MAX_CONNECTIONS"], files_per_connection=2)
     _stop_on_sigterm(app)
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = socket.create_server(address, family=family, backlog=LISTEN_BACKLOG)

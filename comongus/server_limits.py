@@ -124,7 +124,7 @@ class MinimumRateReader:
         return lines
 
 
-def connections_the_file_limit_allows() -> tuple[int, int]:
+def connections_the_file_limit_allows(files_per_connection: int = 1) -> tuple[int, int]:
     """Raise the open-file soft limit to the hard limit; the limit and the
     connections it leaves room for."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -135,17 +135,17 @@ def connections_the_file_limit_allows() -> tuple[int, int]:
         except (ValueError, OSError):  # an unlimited hard limit is capped by the kernel
             pass
     limit = soft if soft != resource.RLIM_INFINITY else 1 << 20
-    return limit, limit - FILES_BESIDES_CONNECTIONS
+    return limit, (limit - FILES_BESIDES_CONNECTIONS) // files_per_connection
 
 
-def max_connections(configured: int | None) -> int:
+def max_connections(configured: int | None, files_per_connection: int = 1) -> int:
     """MAX_CONNECTIONS checked against the open-file limit (unset: the most that fits,
-    up to `DEFAULT_MAX_CONNECTIONS`)."""
-    limit, allowed = connections_the_file_limit_allows()
+    up to `DEFAULT_MAX_CONNECTIONS`); a connection may hold `files_per_connection`."""
+    limit, allowed = connections_the_file_limit_allows(files_per_connection)
     if configured is None:
         connections = min(DEFAULT_MAX_CONNECTIONS, allowed)
     elif configured > allowed:
-        wanted = configured + FILES_BESIDES_CONNECTIONS
+        wanted = configured * files_per_connection + FILES_BESIDES_CONNECTIONS
         raise SettingError(
             f"MAX_CONNECTIONS={configured} needs {wanted} open files, but this process may "
             f"open {limit}, which leaves room for {max(allowed, 0)} connections. "
