@@ -17,7 +17,7 @@ from . import (
     presence_leases,
     rest,
 )
-from .config import load_config
+from .config import load_config, socketio_async_mode
 from .extensions import cors, socketio
 from .inbound import handle_packets_in_order, refuse_malformed_packets, refuse_malformed_polling
 from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                 template_folder="../templates", static_folder="../static")
     app.config.update(load_config(os.environ, app.instance_path))
     app.config.update(overrides or {})
+    app.config["SOCKETIO_ASYNC_MODE"] = socketio_async_mode(app.config["SOCKETIO_ASYNC_MODE"])
     os.makedirs(app.instance_path, exist_ok=True)
     app.logger.setLevel(app.config["LOG_LEVEL"])
     logging.getLogger("comongus").setLevel(app.config["LOG_LEVEL"])

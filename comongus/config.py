@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,7 +187,42 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "INTRO_ROOM": env.get("INTRO_ROOM", "").strip() or "intro",
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
-        # None lets Flask-SocketIO choose: eventlet under `python app.py`,
-        # threading under `flask run`. Tests set "threading".
+        # Unset: the library that patched the process (eventlet under `python app.py`,
+        # gevent under `SERVER=gevent python app.py` or `gunicorn -k gevent`), else
+        # threading; one that disagrees with it is a start-up error (`socketio_async_mode`).
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "").strip() or None,
     }
+
+
+GREEN_LIBRARIES = ("eventlet", "gevent")
+
+
+def patched_library() -> str | None:
+    """"eventlet" or "gevent" if that library monkey-patched this process's sockets, else None."""
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("socket"):
+        return "gevent"
+    eventlet_patcher = sys.modules.get("eventlet.patcher")
+    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    return None
+
+
+def socketio_async_mode(configured: str | None) -> str:
+    """The Socket.IO async mode this process can run: the one its patching implies.
+
+    Left to itself, python-engineio takes eventlet whenever it is installed, so a
+    process that gevent patched (`gunicorn -k gevent`) would run eventlet's queues
+    and sleeps under gevent's loop and hang. Unset, the mode follows the patching;
+    set, it must agree with it.
+    """
+    patched = patched_library()
+    if configured is None:
+        return patched or "threading"
+    if configured != patched and (patched is not None or configured in GREEN_LIBRARIES):
+        raise SettingError(
+            f"SOCKETIO_ASYNC_MODE={configured} disagrees with this process, which "
+            + (f"{patched} has patched" if patched else "no green library has patched")
+            + f": leave SOCKETIO_ASYNC_MODE unset, or set it to {patched or 'threading'}"
+            + ("" if patched else f" (or start with SERVER={configured} python app.py)"))
+    return configured

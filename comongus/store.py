@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .config import SettingError
+from .config import SettingError, patched_library
 from .models import Base, Message, Room
 from .payloads import json_size
 
@@ -365,7 +365,12 @@ def make_engine(url: str, pool_timeout: float = 30.0, pool_size: int = POOL_SIZE
 
 
 def _let_psycopg2_wait_cooperatively() -> None:
-    """Under eventlet, psycopg2 waits for the server on the hub (what psycogreen does)."""
+    """Under eventlet or gevent, psycopg2 waits for the server on the hub (what psycogreen does)."""
+    if patched_library() == "gevent":
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+        return
     eventlet = sys.modules.get("eventlet")  # only app.py's production path imports it
     if eventlet is None or not eventlet.patcher.is_monkey_patched("socket"):
         return
