@@ -1,8 +1,9 @@
 """Start ComongUS.
 
 `python app.py` serves production traffic on eventlet, on HOST:PORT (see
-comongus/config.py and comongus/serving.py); `flask --app app run` serves
-development on threading.
+comongus/config.py and comongus/serving.py), with the eventlet tuning
+(comongus/eventlet_tuning) installed where it may be; `flask --app app run`
+serves development on threading, stock.
 """
 if __name__ == "__main__":
     # Before anything else is imported, so every socket and lock is cooperative.
@@ -21,9 +22,10 @@ except SettingError as error:
     raise SystemExit(f"ComongUS cannot start: {error}") from None
 
 if __name__ == "__main__":
+    from comongus.eventlet_tuning import install
     from comongus.serving import serve
 
     try:
-        serve(app, *listen_address(os.environ))
+        serve(app, *listen_address(os.environ), tuning=install(app))
     except SettingError as error:
         raise SystemExit(f"ComongUS cannot start: {error}") from None

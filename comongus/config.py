@@ -189,4 +189,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # None lets Flask-SocketIO choose: eventlet under `python app.py`,
         # threading under `flask run`. Tests set "threading".
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "").strip() or None,
+        # 0/off: `python app.py` serves with eventlet, Engine.IO and Socket.IO as they
+        # are, without comongus/eventlet_tuning (slower, every limit kept).
+        "TUNING": _flag({"COMONGUS_TUNING": env.get("COMONGUS_TUNING", "on")}, "COMONGUS_TUNING"),
     }
