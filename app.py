@@ -1,9 +1,10 @@
 """Start ComongUS.
 
 `python app.py` serves production traffic on eventlet, on HOST:PORT (see
-comongus/config.py and comongus/serving.py); `SERVER=gevent python app.py` on
-gevent instead (comongus/gevent_server.py); `flask --app app run` serves
-development on threading.
+comongus/config.py and comongus/serving.py), with the eventlet tuning
+(comongus/eventlet_tuning) installed where it may be; `SERVER=gevent python
+app.py` serves on gevent instead (comongus/gevent_server.py), stock; `flask
+--app app run` serves development on threading, stock.
 """
 import os
 
@@ -31,12 +32,15 @@ except SettingError as error:
     raise SystemExit(f"ComongUS cannot start: {error}") from None
 
 if __name__ == "__main__":
-    if SERVER == "gevent":
-        from comongus.gevent_server import serve
-    else:
-        from comongus.serving import serve
-
     try:
-        serve(app, *listen_address(os.environ))
+        if SERVER == "gevent":
+            from comongus.gevent_server import serve
+
+            serve(app, *listen_address(os.environ))
+        else:
+            from comongus.eventlet_tuning import install
+            from comongus.serving import serve
+
+            serve(app, *listen_address(os.environ), tuning=install(app))
     except SettingError as error:
         raise SystemExit(f"ComongUS cannot start: {error}") from None

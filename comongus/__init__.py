@@ -19,12 +19,17 @@ from . import (
 )
 from .config import load_config, socketio_async_mode
 from .extensions import cors, socketio
-from .inbound import handle_packets_in_order, refuse_malformed_packets, refuse_malformed_polling
-from .limits import close_sessions_without_namespace, cut_slow_consumers, limit_handshakes
+from .incoming_packets import handle_packets_in_order, refuse_malformed_polling
+from .limits import (
+    close_sessions_without_namespace,
+    close_silent_sessions,
+    cut_slow_consumers,
+    limit_handshakes,
+)
 from .message_queue import socketio_options
 from .page_cache import PageCache
 from .store import store
-from .websocket import refuse_websocket_compression
+from .websocket_guard import GuardWebSocketReads, RefuseWebSocketCompression
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -54,22 +59,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         **socketio_options(app.config),
     )
     presence_leases.init_app(app)
-    handle_packets_in_order(socketio.server, app.config["MAX_PENDING_PACKETS"])
-    if socketio.server.eio.async_mode == "eventlet":
-        from .fair_websockets import read_websockets_fairly  # imports eventlet: only when it serves
-
-        read_websockets_fairly(socketio.server.eio, app.config["SOCKET_READ_BYTES_PER_SECOND"])
-    refuse_malformed_packets(socketio.server)
-    cut_slow_consumers(socketio.server, app.config["MAX_CLIENT_BACKLOG"],
-                       app.config["MAX_CLIENT_BACKLOG_BYTES"])
-    close_sessions_without_namespace(socketio.server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
-    if socketio.server.eio.async_mode == "eventlet":
-        from .eventlet_sessions import lighten_sessions  # imports eventlet: only when it serves
-
-        lighten_sessions(socketio.server.eio)
-    app.wsgi_app = refuse_malformed_polling(app.wsgi_app, socketio.server.eio,
+    _guard_sessions(app)
+    eio = socketio.server.eio
+    app.wsgi_app = refuse_malformed_polling(app.wsgi_app, eio,
                                             app.config["MAX_SOCKET_PACKET_BYTES"])
-    app.wsgi_app = limit_handshakes(refuse_websocket_compression(app.wsgi_app),
+    app.wsgi_app = GuardWebSocketReads(app.wsgi_app, app.config["MAX_SOCKET_PACKET_BYTES"],
+                                       app.config["SOCKET_READ_BYTES_PER_SECOND"], eio.sleep)
+    app.wsgi_app = limit_handshakes(RefuseWebSocketCompression(app.wsgi_app),
                                     app.config["HANDSHAKE_BURST"],
                                     app.config["HANDSHAKES_PER_SECOND"])
     app.wsgi_app = PageCache(app.wsgi_app, app.extensions["comongus.changes"],
@@ -82,3 +78,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     rest.init_app(app)
     app.register_blueprint(pages.bp)
     return app
+
+
+def _guard_sessions(app: Flask) -> None:
+    """Per-session limits, through Engine.IO's and python-socketio's public edges,
+    under any async mode (the eventlet tuning, if `python app.py` installs it,
+    replaces some with faster ones)."""
+    server = socketio.server
+    handle_packets_in_order(server, app.config["MAX_PENDING_PACKETS"])
+    cut_slow_consumers(server, app.config["MAX_CLIENT_BACKLOG"],
+                       app.config["MAX_CLIENT_BACKLOG_BYTES"])
+    close_sessions_without_namespace(server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
+    app.extensions["comongus.silent_session_sweep"] = close_silent_sessions(server)

@@ -191,6 +191,9 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # gevent under `SERVER=gevent python app.py` or `gunicorn -k gevent`), else
         # threading; one that disagrees with it is a start-up error (`socketio_async_mode`).
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "").strip() or None,
+        # 0/off: `python app.py` serves with eventlet, Engine.IO and Socket.IO as they
+        # are, without comongus/eventlet_tuning (slower, every limit kept).
+        "TUNING": _flag({"COMONGUS_TUNING": env.get("COMONGUS_TUNING", "on")}, "COMONGUS_TUNING"),
     }
 
 

@@ -172,6 +172,7 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
             return [b'{"error": "Too many new connections from your address; retry soon."}']
         return wsgi_app(environ, start_response)
 
+    app.__wrapped__ = wsgi_app
     return app
 
 
@@ -181,7 +182,7 @@ def close_sessions_without_namespace(server, seconds: float) -> None:
     A handshake alone costs a session, a queue and a heartbeat task; without this
     it would hold them until its heartbeats time out.
     """
-    handle_connect = server._handle_eio_connect
+    handle_connect = server.eio.handlers["connect"]  # python-socketio's own (public edge)
 
     def on_eio_connect(eio_sid, environ):
         server.start_background_task(close_if_idle, eio_sid)
@@ -213,13 +214,17 @@ def _encoded_bytes(encoded: str | bytes) -> int:
 
 
 def cut_slow_consumers(server, max_backlog: int, max_backlog_bytes: int) -> None:
-    """Cut a connection whose unsent packets pass `max_backlog` or, where its queue
-    counts bytes (eventlet_sessions.SendQueue), `max_backlog_bytes`.
+    """Cut a connection whose unsent packets pass `max_backlog` or `max_backlog_bytes`.
 
     A client that stops reading would otherwise grow the server's memory with
     every message of its room. A single packet is always queued, however big:
     the bound is on what piles up behind it. Cut, the client loses nothing: on
     reconnect it rejoins with `since` and gets what it missed.
+
+    A public edge: Engine.IO's `send_packet`, wrapped. The bytes waiting are the
+    queue's own count where it keeps one (the eventlet tuning's SendQueue), else
+    the sum over what the stock queue holds (`queue.queue`, each packet's size
+    worked out once).
     """
     eio = server.eio
     send_packet = eio.send_packet
@@ -237,13 +242,64 @@ def cut_slow_consumers(server, max_backlog: int, max_backlog_bytes: int) -> None
     eio.send_packet = guarded_send_packet
 
 
+def queued_bytes(queue) -> int:
+    """The encoded bytes of the packets waiting in a session's send queue."""
+    counted = getattr(queue, "queued_bytes", None)
+    if counted is not None:
+        return counted
+    return sum(packet_bytes(item) for item in list(getattr(queue, "queue", ())) if item is not None)
+
+
 def _over_backlog(queue, packet, max_packets: int, max_bytes: int) -> bool:
     waiting = queue.qsize()
     if waiting >= max_packets:
         return True
-    queued_bytes = getattr(queue, "queued_bytes", None)
-    return bool(waiting and queued_bytes is not None
-                and queued_bytes + packet_bytes(packet) > max_bytes)
+    return bool(waiting and queued_bytes(queue) + packet_bytes(packet) > max_bytes)
+
+
+def close_silent_sessions(server, grace_seconds: float = 1.0) -> SilentSessionSweep:
+    """Close a session whose ping went unanswered for PING_TIMEOUT, within `grace_seconds`.
+
+    Engine.IO's own check walks every session once per ping timeout, so a
+    vanished client was found up to a whole timeout late. A sweep every
+    `grace_seconds` over `eio.sockets` (public: `check_ping_timeout`) finds it
+    within PING_INTERVAL + PING_TIMEOUT + `grace_seconds`. It starts with the
+    first session; the eventlet tuning stops it (its ping timers check each ping
+    when its answer is due).
+    """
+    sweep = SilentSessionSweep(server, grace_seconds)
+    handle_connect = server.eio.handlers["connect"]
+
+    def on_eio_connect(eio_sid, environ):
+        sweep.start()
+        return handle_connect(eio_sid, environ)
+
+    server.eio.on("connect", on_eio_connect)
+    return sweep
+
+
+class SilentSessionSweep:
+    def __init__(self, server, seconds: float) -> None:
+        self.server = server
+        self.seconds = seconds
+        self.active = True
+        self.started = False
+
+    def start(self) -> None:
+        if self.active and not self.started:
+            self.started = True
+            self.server.start_background_task(self.run)
+
+    def run(self) -> None:
+        eio = self.server.eio
+        while self.active:
+            eio.sleep(self.seconds)
+            for session in list(eio.sockets.values()):
+                if not session.closed and not session.closing:
+                    try:
+                        session.check_ping_timeout()  # closes it: disconnect handlers run
+                    except Exception:  # one session's failure must not end the sweep
+                        log.exception("checking a session's ping failed")
 
 
 def close_session(eio, eio_sid: str) -> None:
@@ -259,8 +315,8 @@ def close_session(eio, eio_sid: str) -> None:
 
 
 def _cut(socket) -> None:
-    log.warning("cut a slow consumer (sid %s) with %d packets (%s bytes) unsent",
-                socket.sid, socket.queue.qsize(), getattr(socket.queue, "queued_bytes", "?"))
+    log.warning("cut a slow consumer (sid %s) with %d packets (%d bytes) unsent",
+                socket.sid, socket.queue.qsize(), queued_bytes(socket.queue))
     socket.close(wait=False, abort=True, reason=socket.server.reason.SERVER_DISCONNECT)
     while not socket.queue.empty():  # free the backlog now, not when TCP gives up
         socket.queue.get_nowait()

@@ -17,7 +17,6 @@ import logging
 import os
 import signal
 import socket
-import socketserver
 import time
 from collections import Counter
 
@@ -26,7 +25,6 @@ import eventlet.hubs
 import eventlet.patcher
 import eventlet.semaphore
 import eventlet.wsgi
-import greenlet
 from flask import Flask
 
 from .extensions import socketio
@@ -42,56 +40,15 @@ from .server_limits import (
 
 log = logging.getLogger(__name__)
 
-class Connection:
-    """One accepted connection. It ends when its task ends, unless the task kept it
-    open for a WebSocket that lives on without a task (parked_websockets), which
-    then ends it itself.
-
-    eventlet links its own end-of-connection work (shutdown, close, forget) to the
-    task that `spawn` returns; here that work waits for the connection's real end.
-    """
-
-    __slots__ = ("_at_end", "kept")
-
-    def __init__(self, task: eventlet.greenthread.GreenThread) -> None:
-        self._at_end: list = []
-        self.kept = False
-        task.link(self._task_ended)
-
-    def link(self, function, *args) -> None:
-        """Run `function(self, *args)` when the connection ends (GreenThread's API)."""
-        self._at_end.append((function, args))
-
-    def keep_open(self) -> None:
-        """Keep the connection after its task ends; whoever keeps it calls `end`."""
-        self.kept = True
-
-    def _task_ended(self, _task) -> None:
-        if not self.kept:
-            self.end()
-
-    def end(self) -> None:
-        at_end, self._at_end = self._at_end, []
-        for function, args in at_end:
-            try:
-                function(self, *args)
-            except Exception:  # the rest must still run: the slot, the count
-                log.exception("ending a connection failed")
-
-
-def current_connection() -> Connection | None:
-    """The connection the running task serves, if `ConnectionPool` started it."""
-    return getattr(greenlet.getcurrent(), "comongus_connection", None)
-
 
 class ConnectionPool(eventlet.GreenPool):
     """The pool eventlet runs each connection in, capping the connections per client.
 
-    Its size is the server-wide cap, counting connections, not tasks (a parked
-    WebSocket has none): when it is full, new connections wait in the listen
-    backlog. A connection over its client's cap gets a 503 and is closed; a
-    client is an IPv4 address or an IPv6 /64 (`client_key`), as the TCP peer
-    sees it: behind a proxy, the proxy.
+    Its size is the server-wide cap, counting connections (`open_slots`), not
+    tasks: when it is full, new connections wait in the listen backlog. A
+    connection over its client's cap gets a 503 and is closed; a client is an
+    IPv4 address or an IPv6 /64 (`client_key`), as the TCP peer sees it: behind
+    a proxy, the proxy.
     """
 
     def __init__(self, size: int, per_address: int) -> None:
@@ -113,10 +70,12 @@ class ConnectionPool(eventlet.GreenPool):
                               "in the listen backlog", self.size)
         self.open_slots.acquire()
         self.open_by_address[address] += 1
-        task = super().spawn(function, connection, *args)
-        task.comongus_connection = handle = Connection(task)
-        handle.link(self._release, address)
-        return handle
+        return self.track(super().spawn(function, connection, *args), address)
+
+    def track(self, task, address: str):
+        """What eventlet's server links its end-of-connection work to: the task."""
+        task.link(self._release, address)
+        return task
 
     def _release(self, _connection, address: str) -> None:
         self.open_slots.release()
@@ -231,17 +190,6 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
         finally:
             self.rfile = rfile
 
-    def finish(self) -> None:
-        """Close the socket, unless a parked WebSocket kept it: then only the buffers."""
-        connection = current_connection()
-        if connection is None or not connection.kept:
-            super().finish()
-            return
-        try:
-            socketserver.StreamRequestHandler.finish(self)
-        except OSError:
-            pass  # the WebSocket meets a broken socket itself
-
 
 def _refuse(connection) -> None:
     log.warning("refused a connection from %s: over its address's cap", connection[0][0])
@@ -313,21 +261,28 @@ def _return_freed_memory() -> None:
     in a wave or one by one while others join, a full collection runs first:
     about 30 ms with 1,000 open.
     """
-    from .eventlet_sessions import SendQueue  # here: it imports this module (parked_websockets)
-
     trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    sessions = socketio.server.eio.sockets
+    eio = socketio.server.eio
+    sessions = eio.sockets
+    opened_count = [0]
+    handle_connect = eio.handlers["connect"]
+
+    def count_opened(eio_sid, environ):
+        opened_count[0] += 1
+        return handle_connect(eio_sid, environ)
+
+    eio.on("connect", count_opened)
 
     def upkeep():
         # Departures are the sessions opened minus the growth in those online, so
         # a session that opened and closed between two looks counts too.
         trimmed_at = online = len(sessions)
-        opened = SendQueue.created
+        opened = opened_count[0]
         departures = 0
         while True:
             eventlet.sleep(TRIM_SECONDS)
-            departures += (SendQueue.created - opened) - (len(sessions) - online)
-            opened, online = SendQueue.created, len(sessions)
+            departures += (opened_count[0] - opened) - (len(sessions) - online)
+            opened, online = opened_count[0], len(sessions)
             if departures >= COLLECT_AFTER_DEPARTURES:
                 gc.collect()
                 departures = 0
@@ -384,8 +339,15 @@ class GuardedListener:
         return getattr(self.sock, name)
 
 
-def serve(app: Flask, host: str, port: int) -> None:
-    """Serve `app` on eventlet at host:port until SIGTERM or Ctrl-C."""
+def serve(app: Flask, host: str, port: int, tuning=None) -> None:
+    """Serve `app` on eventlet at host:port until SIGTERM or Ctrl-C.
+
+    `tuning`: what `eventlet_tuning.install` returned (None: stock), whose
+    connection pool and HTTP protocol, subclasses of the ones here, let an
+    upgraded WebSocket outlive its task.
+    """
+    pool_class = tuning.connection_pool if tuning else ConnectionPool
+    protocol_class = tuning.http_protocol if tuning else LeanHttpProtocol
     config = app.config
     connections = max_connections(config["MAX_CONNECTIONS"])
     _stop_on_sigterm(app)
@@ -399,7 +361,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     app.logger.info("ComongUS on http://%s:%d (%s)", host, port, socketio.async_mode)
     # debug=False: eventlet's default writes tracebacks into 500 answers.
     eventlet.wsgi.server(GuardedListener(listener), app, log_output=False, debug=False,
-                         protocol=LeanHttpProtocol.configured(config),
-                         custom_pool=ConnectionPool(connections,
-                                                    config["MAX_CONNECTIONS_PER_ADDRESS"]),
+                         protocol=protocol_class.configured(config),
+                         custom_pool=pool_class(connections,
+                                                config["MAX_CONNECTIONS_PER_ADDRESS"]),
                          socket_timeout=config["SOCKET_TIMEOUT"])

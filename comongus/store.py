@@ -365,7 +365,10 @@ def make_engine(url: str, pool_timeout: float = 30.0, pool_size: int = POOL_SIZE
 
 
 def _let_psycopg2_wait_cooperatively() -> None:
-    """Under eventlet or gevent, psycopg2 waits for the server on the hub (what psycogreen does)."""
+    """Under eventlet or gevent, psycopg2 waits for the server on the hub.
+
+    gevent through psycogreen; eventlet through its own helper.
+    """
     if patched_library() == "gevent":
         from psycogreen.gevent import patch_psycopg
 
@@ -374,23 +377,9 @@ def _let_psycopg2_wait_cooperatively() -> None:
     eventlet = sys.modules.get("eventlet")  # only app.py's production path imports it
     if eventlet is None or not eventlet.patcher.is_monkey_patched("socket"):
         return
-    import psycopg2
-    from eventlet.hubs import trampoline
-    from psycopg2 import extensions
+    from eventlet.support.psycopg2_patcher import make_psycopg_green
 
-    def wait(connection, timeout=None):
-        while True:
-            state = connection.poll()
-            if state == extensions.POLL_OK:
-                return
-            if state == extensions.POLL_READ:
-                trampoline(connection.fileno(), read=True)
-            elif state == extensions.POLL_WRITE:
-                trampoline(connection.fileno(), write=True)
-            else:
-                raise psycopg2.OperationalError(f"bad result from poll: {state!r}")
-
-    extensions.set_wait_callback(wait)
+    make_psycopg_green()
 
 
 store = Store()

@@ -1,5 +1,6 @@
-"""A WebSocket's life on the real server (`python app.py`), which parks an idle
-WebSocket with no task of its own (comongus/parked_websockets.py): the move from
+"""A WebSocket's life on the real server (`python app.py`), which, tuned, parks an
+idle WebSocket with no task of its own (comongus/eventlet_tuning/parked_websockets.py),
+and stock keeps Engine.IO's two tasks: the move from
 long-polling, the connection caps, a client that stops half-way through a frame,
 and the close frame at the end."""
 from __future__ import annotations

@@ -3,7 +3,8 @@
 python-socketio and python-engineio answer a malformed packet in several ways:
 ignore it, log a traceback per packet, or, for an empty WebSocket frame, write
 an HTTP 500 into the upgraded stream. Here every such packet closes its
-connection with one warning line, at the layer that can tell.
+connection with one warning line, at the layer that can tell (WebSocket frames:
+websocket_guard; long-polling bodies and Socket.IO events: here).
 
 python-socketio runs handlers concurrently by default, which breaks one sender's
 order; run inline instead (`async_handlers=False`), a handler that waits on the
@@ -14,8 +15,9 @@ reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, an
 event with more arguments than any handler takes) closes that connection with
 one warning line instead of a traceback per packet, and a connection that sends
 faster than its worker can handle is closed once `max_pending` packets wait.
-Binary packets, which the chat has none of, are refused before python-socketio
-would keep them.
+
+Public edges only: Engine.IO's `on("message")` handler, the one python-socketio
+registered (`eio.handlers`), and python-socketio's `packet_class`.
 """
 from __future__ import annotations
 
@@ -26,15 +28,17 @@ from collections import deque
 from urllib.parse import parse_qs
 
 from engineio.payload import Payload
+from socketio import packet as socketio_packet
 
 from .limits import close_session
+from .websocket_guard import packet_refusal
 
 log = logging.getLogger(__name__)
 
 
 def handle_packets_in_order(server, max_pending: int) -> None:
     """Route every Engine.IO message of `server` through a per-connection worker."""
-    handle_message = server._handle_eio_message
+    handle_message = server.eio.handlers["message"]
     pending: dict[str, deque] = {}  # eio sid -> packets not yet handled, while a worker runs
     lock = threading.Lock()
 
@@ -63,6 +67,7 @@ def handle_packets_in_order(server, max_pending: int) -> None:
                     return
                 data = waiting.popleft()
             try:
+                _check_event(server, data)
                 handle_message(eio_sid, data)
             except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                     RecursionError, UnicodeError) as error:
@@ -81,80 +86,18 @@ def handle_packets_in_order(server, max_pending: int) -> None:
 # Every event of the contract carries one argument at most (`leave`, none).
 MAX_EVENT_ARGUMENTS = 1
 
-# What a client may send as the first character of an Engine.IO packet: close,
-# ping, pong, message, upgrade, noop.
-_CLIENT_PACKET_TYPES = frozenset("123456")
-# Socket.IO packets that announce binary attachments (BINARY_EVENT, BINARY_ACK)
-# in an Engine.IO message. The chat has no binary events, and python-socketio
-# would keep every binary frame that follows until all the announced arrived.
-_BINARY_SOCKETIO_PACKETS = ("45", "46")
 
-
-def _refusal(packet) -> str | None:
-    """Why a client's Engine.IO packet is refused, or None if it is well-formed.
-
-    Binary is refused in every form: a binary WebSocket frame, a long-polling
-    "b" (base64) packet, a Socket.IO packet announcing attachments.
-    """
-    if isinstance(packet, bytes) or packet.startswith(("b", *_BINARY_SOCKETIO_PACKETS)):
-        return "binary packet (the chat has none)"
-    if not packet or packet[0] not in _CLIENT_PACKET_TYPES:
-        return "malformed Engine.IO packet"
-    return None
-
-
-def refuse_malformed_packets(server) -> None:
-    """Close connections that send malformed Engine.IO frames or Socket.IO events."""
-    eio = server.eio
-    websocket_class = eio._async["websocket"]
-
-    class CheckedWebSocketWSGI:
-        """The async driver's WebSocket app, with each frame checked before Engine.IO."""
-
-        def __init__(self, handler, eio_server):
-            self._app = websocket_class(lambda ws: handler(_CheckedFrames(ws)), eio_server)
-
-        def __call__(self, environ, start_response):
-            return self._app(environ, start_response)
-
-    eio._async = {**eio._async, "websocket": CheckedWebSocketWSGI}
-
-    handle_event = server._handle_event
-
-    def checked_handle_event(eio_sid, namespace, id, data):
-        if not data or not isinstance(data[0], str):
-            raise ValueError("event name is not a string")
-        if len(data) > 1 + MAX_EVENT_ARGUMENTS:
-            raise ValueError("more arguments than the event takes")
-        return handle_event(eio_sid, namespace, id, data)
-
-    server._handle_event = checked_handle_event
-
-
-class _CheckedFrames:
-    """A WebSocket whose malformed or binary frames end the connection."""
-
-    def __init__(self, ws) -> None:
-        self.websocket = ws  # fair_websockets' (or simple-websocket's) own
-
-    def wait(self):
-        return self._checked(self.websocket.wait())
-
-    def poll(self):
-        """fair_websockets' non-waiting read, checked alike (its signals pass through)."""
-        return self._checked(self.websocket.poll())
-
-    @staticmethod
-    def _checked(frame):
-        if isinstance(frame, (str, bytes)):
-            refusal = _refusal(frame)
-            if refusal is not None:
-                log.warning("closed a WebSocket: %s", refusal)
-                return None  # as if the client had closed: Engine.IO ends the session
-        return frame
-
-    def __getattr__(self, name):
-        return getattr(self.websocket, name)
+def _check_event(server, data) -> None:
+    """Raise ValueError for a Socket.IO event whose name is not a string or that
+    carries more arguments than any handler takes (Flask-SocketIO would call the
+    handler and log a traceback)."""
+    if not isinstance(data, str) or not data.startswith(str(socketio_packet.EVENT)):
+        return
+    event = server.packet_class(encoded_packet=data).data
+    if not event or not isinstance(event[0], str):
+        raise ValueError("event name is not a string")
+    if len(event) > 1 + MAX_EVENT_ARGUMENTS:
+        raise ValueError("more arguments than the event takes")
 
 
 def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
@@ -183,7 +126,7 @@ def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
         if len(packets) > Payload.max_decode_packets:
             refusal = f"more than {Payload.max_decode_packets} packets in one POST"
         else:
-            refusal = next(filter(None, map(_refusal, packets)), None)
+            refusal = next(filter(None, map(packet_refusal, packets)), None)
         if refusal is not None:
             sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
             log.warning("closed sid %s: %s over long-polling", sid, refusal)
@@ -193,4 +136,5 @@ def refuse_malformed_polling(wsgi_app, eio, max_bytes: int):
         environ["wsgi.input"] = io.BytesIO(body)
         return wsgi_app(environ, start_response)
 
+    app.__wrapped__ = wsgi_app
     return app

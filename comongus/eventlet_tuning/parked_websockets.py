@@ -8,7 +8,7 @@ connections that was about half the server's memory. Here, once upgraded, the
 upgrade's task ends and a WebSocket with nothing to do is a hub listener on its
 socket. A task reads when a frame arrives and ends when the socket has nothing
 more; a task writes only while packets wait that a broadcast could not write
-itself (eventlet_sessions.SendQueue). The client sees the same handshake,
+itself (send_queues.SendQueue). The client sees the same handshake,
 probe, frames, pings and close as with Engine.IO's own handler.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from engineio import exceptions, packet
 from eventlet.queue import Empty
 from eventlet.websocket import RFC6455WebSocket
 
+from .connections import current_connection
 from .fair_websockets import EMPTY, MORE, THROTTLED, innermost_websocket
-from .serving import current_connection
 
 # What the handshake's environ, which the session keeps, holds for the request
 # alone: eventlet's request files and hooks, which reach back to the finished
@@ -36,7 +36,8 @@ _NO_BODY = io.BytesIO(b"")
 def serve_websocket(session, ws, engineio_handler):
     """Engine.IO's WebSocket handler for `session`, parking the socket once upgraded.
 
-    Where eventlet's server is not `serving.serve` (no connection to keep open),
+    Where eventlet's server is not `serving.serve` with the tuning (no connection
+    to keep open),
     `engineio_handler`, Engine.IO's own, serves it with its two tasks.
     """
     connection = current_connection()
@@ -105,7 +106,7 @@ class ParkedWebSocket:
         self._socket: socket.socket = ws.socket.fd
         # eventlet sends a close frame when the upgrade's handler returns; the
         # WebSocket lives on, so that one frame is not sent. (`ws` is
-        # fair_websockets' reader and inbound's frame check around eventlet's.)
+        # fair_websockets' reader around eventlet's.)
         self._upgrade_task = greenlet.getcurrent()
         self._eventlet_ws = innermost_websocket(ws)
         self._eventlet_ws._send_closing_frame = self._send_closing_frame

@@ -1,5 +1,10 @@
 """What each Engine.IO session costs on eventlet, cut down.
 
+Upstream: replaces `engineio.socket.Socket.schedule_ping` (class-wide) and
+Engine.IO's queue class (`Server._async["queue"]`), wraps `Server.send_packet`
+and the WebSocket app, and writes with eventlet's `RFC6455WebSocket._sendlock`
+and `_pack_message`.
+
 Engine.IO gives every connection a send queue that its writer task waits on,
 and a task that sleeps through each ping interval. Each is cheap alone; in a
 room of 1,000 they add up:
@@ -38,7 +43,7 @@ from engineio import packet
 from engineio import socket as engineio_socket
 from eventlet.queue import Empty
 
-from .limits import packet_bytes
+from ..limits import packet_bytes
 from .parked_websockets import serve_websocket
 
 log = logging.getLogger(__name__)
@@ -160,12 +165,17 @@ class _DirectWrite:
         return True
 
     # A broadcast hands every recipient the same packet object. Every WebSocket
-    # here frames alike (a server's frames are unmasked, and websocket.py
-    # refuses compression), so the last packet's frame serves them all: framing
-    # was half of a broadcast's Python per recipient.
+    # here frames alike (a server's frames are unmasked, and no socket
+    # compresses: websocket_guard.RefuseWebSocketCompression, which `install`
+    # checks is in the WSGI stack before it sets `share_frames`), so the last
+    # packet's frame serves them all: framing was half of a broadcast's Python
+    # per recipient.
+    share_frames = False
     _last_framed: tuple = (None, b"")
 
     def _framed(self, item) -> bytes:
+        if not _DirectWrite.share_frames:
+            return self.frame(item.encode())
         packet_, frame = _DirectWrite._last_framed
         if packet_ is not item:
             frame = self.frame(item.encode())
@@ -186,10 +196,7 @@ class SendQueue:
     also counts the encoded bytes waiting in it (`queued_bytes`), for
     limits.cut_slow_consumers."""
 
-    created = 0  # one per Engine.IO session ever opened: serving counts departures by it
-
     def __init__(self) -> None:
-        SendQueue.created += 1
         self._items: deque = deque()
         self.queued_bytes = 0
         self._waiters: deque[_Waiter] = deque()
@@ -323,7 +330,7 @@ def _pong_due(session_ref: weakref.ref, pinged_at: float) -> None:
         eventlet.spawn_n(session.check_ping_timeout)  # closes it: disconnect handlers run
 
 
-def lighten_sessions(eio_server) -> None:
+def lighten_sessions(eio_server, share_frames: bool) -> None:
     """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that
     writes to its WebSocket directly when it can, a ping timer, and a WebSocket
     that holds no task while idle (parked_websockets).
@@ -332,7 +339,9 @@ def lighten_sessions(eio_server) -> None:
     this layer needs Engine.IO's own handler, bound to its session, and is the
     outermost `send_packet`. The ping change is made to
     Engine.IO's Socket class, so it holds for every server in the process: call
-    this only where eventlet serves."""
+    this only where eventlet serves. `share_frames`: one frame per broadcast
+    packet serves every recipient (only when no WebSocket compresses)."""
+    _DirectWrite.share_frames = share_frames
     websocket_class = eio_server._async["websocket"]
 
     class DirectWebSocketWSGI:

@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's own deprecation notice
     import eventlet
 
-from comongus.eventlet_sessions import Empty, SendQueue
+from comongus.eventlet_tuning.send_queues import Empty, SendQueue
 from tests.helpers import engineio_websocket, start_server
 
 

@@ -13,32 +13,40 @@ Here eventlet still answers the handshake and writes frames, while
 - a message's frames, headers included, refused as soon as their announced
   total passes the packet limit, before their payload is read;
 - binary frames refused (the chat has no binary messages), as are compressed,
-  unknown and unmasked ones;
+  unknown and unmasked ones, and messages that are not a text Engine.IO packet
+  the chat takes (websocket_guard.packet_refusal);
 - control frames (ping, pong) limited by a token bucket;
 - a read budget in bytes per second: once it is spent the socket is not read
   for a while, so TCP slows that sender down and nobody else waits.
 
 Every refusal closes the connection with a close frame and one warning line.
+Stock mode has the same limits from websocket_guard.GuardWebSocketReads, which
+watches the frames pass under eventlet's own reader; this one is faster (one
+pass, unmasking in C) and is what lets a WebSocket park without a task.
 """
 from __future__ import annotations
 
 import logging
 import socket
-import time
 
 import eventlet
 import eventlet.hubs
 
-from .limits import TokenBucket
+from ..limits import TokenBucket
+from ..websocket_guard import (
+    CONTROL_FRAMES_BURST,
+    CONTROL_FRAMES_PER_SECOND,
+    MAX_HEADER_BYTES,
+    PING,
+    PONG,
+    SLICE_BYTES,
+    ProtocolViolation,
+    ReadBudget,
+    check_frame_header,
+    packet_refusal,
+)
 
 log = logging.getLogger(__name__)
-
-SLICE_BYTES = 64 * 1024  # the most one `poll` reads
-MAX_HEADER_BYTES = 14  # 2 + an 8-byte length + a 4-byte mask
-CONTROL_FRAMES_BURST = 10
-CONTROL_FRAMES_PER_SECOND = 2.0
-
-_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 
 class _Signal:
@@ -55,43 +63,6 @@ MORE = _Signal("MORE")  # a slice or a frame was taken: let others run, then pol
 EMPTY = _Signal("EMPTY")  # nothing waits on the socket: poll again once it is readable
 THROTTLED = _Signal("THROTTLED")  # the read budget is spent: poll again after `pause_seconds()`
 _OVER = _Signal("OVER")  # the client closed
-
-
-class ProtocolViolation(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class ReadBudget:
-    """Bytes a connection may send: a burst, then a steady rate.
-
-    A slice is read while any budget is left and spent in full, so the budget
-    may go below zero; reading waits until it is back above.
-    """
-
-    def __init__(self, burst: int, bytes_per_second: float) -> None:
-        self.burst = float(burst)
-        self.rate = bytes_per_second
-        self.left = float(burst)
-        self.updated = time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.left = min(self.burst, self.left + (now - self.updated) * self.rate)
-        self.updated = now
-
-    def spend(self, count: int) -> None:
-        self._refill()
-        self.left -= count
-
-    def pause_seconds(self) -> float:
-        """How long until reading may go on (0: now)."""
-        if self.rate <= 0:
-            return 0.0
-        self._refill()
-        return 0.0 if self.left > 0 else (1 - self.left) / self.rate
 
 
 # XOR with each byte value, as `bytes.translate` tables (64 KiB in all).
@@ -198,21 +169,7 @@ class FairWebSocket:
             return None
         first, second = buffer[0], buffer[1]
         final, opcode, length = first & 0x80, first & 0x0F, second & 0x7F
-        if first & 0x70:
-            raise ProtocolViolation(1002, "reserved bits set (no extension was agreed)")
-        if not second & 0x80:
-            raise ProtocolViolation(1002, "unmasked frame")
-        if opcode in (_CLOSE, _PING, _PONG):
-            if not final or length > 125:
-                raise ProtocolViolation(1002, "fragmented or long control frame")
-        elif opcode == _BINARY:
-            raise ProtocolViolation(1003, "binary frame (the chat has none)")
-        elif opcode == _TEXT and self._in_message:
-            raise ProtocolViolation(1002, "a new message inside a fragmented one")
-        elif opcode == _CONTINUATION and not self._in_message:
-            raise ProtocolViolation(1002, "continuation frame outside a message")
-        elif opcode not in (_TEXT, _CONTINUATION):
-            raise ProtocolViolation(1002, f"unknown opcode {opcode}")
+        check_frame_header(first, second, self._in_message)
         head = 6
         if length == 126:
             head = 8
@@ -243,24 +200,28 @@ class FairWebSocket:
         self._message_bytes = 0
         self._in_message = False
         try:
-            return data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ProtocolViolation(1007, "text that is not UTF-8") from None
+        refusal = packet_refusal(text)
+        if refusal is not None:
+            raise ProtocolViolation(1003 if "binary" in refusal else 1002, refusal)
+        return text
 
     def _control_frame(self, opcode: int, payload: bytes):
         if not self._control_frames.take():
             raise ProtocolViolation(1008, "too many control frames (pings, pongs)")
-        if opcode == _PING:
-            self.websocket.send(payload, control_code=_PONG)
+        if opcode == PING:
+            self.websocket.send(payload, control_code=PONG)
             return MORE
-        if opcode == _PONG:
+        if opcode == PONG:
             return MORE
         self._close(1000)  # the client's close: answered, and the connection is over
         return _OVER
 
 
 def innermost_websocket(ws):
-    """eventlet's own WebSocket under the wrappers (this module's, inbound's)."""
+    """eventlet's own WebSocket under this module's reader."""
     while "websocket" in vars(ws):
         ws = ws.websocket
     return ws
@@ -271,8 +232,7 @@ def read_websockets_fairly(eio_server, read_bytes_per_second: float) -> None:
     its messages bounded by the server's `max_http_buffer_size`.
 
     Call it before anything else wraps the WebSocket app, so that every reader
-    (Engine.IO's handler, the upgrade, parked_websockets) reads through it. The
-    old hixie-75/76 protocols, which eventlet buffers without bound, are refused.
+    (Engine.IO's handler, the upgrade, parked_websockets) reads through it.
     """
     websocket_class = eio_server._async["websocket"]
     max_message_bytes = int(eio_server.max_http_buffer_size)
@@ -282,7 +242,6 @@ def read_websockets_fairly(eio_server, read_bytes_per_second: float) -> None:
             self._app = websocket_class(
                 lambda ws: handler(FairWebSocket(ws, max_message_bytes, read_bytes_per_second)),
                 server)
-            self._app.support_legacy_versions = False
 
         def __call__(self, environ, start_response):
             return self._app(environ, start_response)

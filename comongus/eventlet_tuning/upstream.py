@@ -1,0 +1,114 @@
+"""What the tuning assumes of eventlet and python-engineio, and the check at start.
+
+Each hook replaces, copies or wraps an upstream function, or uses one of its
+private names. Where the installed versions are not the ones the hooks were
+written against, or a private name is gone, the tuning does not install and the
+server runs stock. `FINGERPRINTED` lists the upstream functions whose source the
+hooks follow; tests/test_eventlet_tuning.py compares their source with
+fingerprints.json, so an upgrade fails CI with the name of the function to
+re-read (docs/architecture.md says how).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import json
+from pathlib import Path
+
+# The releases the hooks were written against and checked on.
+VERSIONS = {"eventlet": "0.41.3", "python-engineio": "4.15.1"}
+
+# module, attribute path: each must exist (private names included).
+PRIVATE_NAMES = [
+    ("engineio.socket", "Socket._websocket_handler"),
+    ("engineio.socket", "Socket.schedule_ping"),
+    ("engineio.socket", "Socket.check_ping_timeout"),
+    ("engineio.async_drivers.eventlet", "_async"),
+    ("eventlet.websocket", "RFC6455WebSocket._pack_message"),
+    ("eventlet.websocket", "RFC6455WebSocket._send_closing_frame"),
+    ("eventlet.wsgi", "HttpProtocol.finish"),
+]
+# Engine.IO's table of async-driver parts the tuning replaces (`Server._async`).
+ASYNC_KEYS = ("websocket", "queue", "queue_empty")
+
+FINGERPRINTED = [
+    # replaced: Socket.schedule_ping (send_queues._schedule_ping), per session
+    "engineio.socket.Socket.schedule_ping",
+    # copied: the ping task (send_queues._ping) and the WebSocket handler
+    # (parked_websockets: the upgrade, the reading loop, the writer)
+    "engineio.socket.Socket._send_ping",
+    "engineio.socket.Socket._websocket_handler",
+    # called where Engine.IO would: the ping check, a packet's way into the queue
+    "engineio.socket.Socket.check_ping_timeout",
+    "engineio.socket.Socket.send",
+    "engineio.socket.Socket._upgrade_websocket",
+    # wrapped: the send path a broadcast takes (send_queues), the WebSocket app
+    "engineio.server.Server.send_packet",
+    "engineio.async_drivers.eventlet.WebSocketWSGI.__init__",
+    "engineio.async_drivers.eventlet.WebSocketWSGI.__call__",
+    # eventlet's WebSocket: the send lock and framing the direct write shares,
+    # the closing frame parked_websockets holds back, the handshake around it
+    "eventlet.websocket.WebSocket.__init__",
+    "eventlet.websocket.RFC6455WebSocket.__init__",
+    "eventlet.websocket.RFC6455WebSocket._pack_message",
+    "eventlet.websocket.RFC6455WebSocket.send",
+    "eventlet.websocket.RFC6455WebSocket._send_closing_frame",
+    "eventlet.websocket.RFC6455WebSocket.close",
+    "eventlet.websocket.WebSocketWSGI.__call__",
+    # the server loop that links to what the pool's spawn returns, and the
+    # finish a parked connection skips (connections)
+    "eventlet.wsgi.server",
+    "eventlet.greenpool.GreenPool.spawn",
+    "eventlet.wsgi.HttpProtocol.finish",
+]
+
+FINGERPRINTS_FILE = Path(__file__).with_name("fingerprints.json")
+
+
+def _resolve(dotted: str):
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:]:
+            target = getattr(target, name)
+        return target
+    raise ImportError(dotted)
+
+
+def fingerprint(dotted: str) -> str:
+    """sha256 of an upstream function's source."""
+    return hashlib.sha256(inspect.getsource(_resolve(dotted)).encode()).hexdigest()
+
+
+def expected_fingerprints() -> dict[str, str]:
+    return json.loads(FINGERPRINTS_FILE.read_text())
+
+
+def what_differs(eio_server) -> str | None:
+    """None if the installed libraries are the ones the tuning was written for;
+    else what differs, for the one warning line."""
+    for distribution, expected in VERSIONS.items():
+        try:
+            installed = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != expected:
+            return f"{distribution} is {installed}, the tuning is for {expected}"
+    for module, path in PRIVATE_NAMES:
+        try:
+            _resolve(f"{module}.{path}")
+        except (ImportError, AttributeError):
+            return f"{module}.{path} is gone"
+    from eventlet.websocket import WebSocket
+
+    if "_sendlock" not in WebSocket.__init__.__code__.co_names:  # an attribute it sets
+        return "eventlet.websocket.WebSocket has no _sendlock"
+    parts = getattr(eio_server, "_async", None)
+    if not isinstance(parts, dict) or not all(key in parts for key in ASYNC_KEYS):
+        return "engineio.Server._async lacks " + ", ".join(ASYNC_KEYS)
+    return None
