@@ -5,6 +5,7 @@ long-polling, the connection caps, a client that stops half-way through a frame,
 and the close frame at the end."""
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
@@ -46,6 +47,34 @@ def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_p
     server = start_server(tmp_path)
     try:
         _move_to_websocket_and_chat(server)
+    finally:
+        server.stop()
+
+
+def test_a_packet_sent_with_the_upgrade_packet_is_handled_at_once(tmp_path):
+    """A browser may put its next packet in the same segment as the upgrade packet
+    ("5"); the server must handle it then, not when the client next sends."""
+    server = start_server(tmp_path)
+    polling = server.url + "/socket.io/?EIO=4&transport=polling"
+    try:
+        sid = json.loads(requests.get(polling, timeout=5).text[1:])["sid"]
+        polling += "&sid=" + sid
+        assert requests.post(polling, data="40", timeout=5).status_code == 200
+        assert requests.get(polling, timeout=5).text.startswith("40{")
+        ws = websocket.create_connection(
+            server.url.replace("http", "ws") + f"/socket.io/?EIO=4&transport=websocket&sid={sid}",
+            timeout=5)
+        ws.send("2probe")
+        assert ws.recv() == "3probe"
+        join = '421["join",{"name":"Quick","room":"lobby"}]'
+        ws.sock.sendall(b"".join(websocket.ABNF.create_frame(text, websocket.ABNF.OPCODE_TEXT)
+                                 .format() for text in ("5", join)))
+        ws.settimeout(2)
+        frames = [ws.recv()]  # a no-op (the poll's end), the welcome, the ack
+        while not frames[-1].startswith("431[") and len(frames) < 5:
+            frames.append(ws.recv())
+        assert frames[-1].startswith("431[null,"), frames
+        ws.close()
     finally:
         server.stop()
 

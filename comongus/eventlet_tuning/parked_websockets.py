@@ -53,7 +53,7 @@ def serve_websocket(session, ws, engineio_handler):
     parked = ParkedWebSocket(session, ws, connection.end)
     session.queue.push_to(parked)
     server.logger.info("%s: Upgrade to websocket successful", session.sid)
-    parked.park()
+    parked.start_reading()
     return []
 
 
@@ -123,6 +123,14 @@ class ParkedWebSocket:
         RFC6455WebSocket._send_closing_frame(self._eventlet_ws, *args, **kwargs)
 
     # Reading
+
+    def start_reading(self) -> None:
+        """Handle what the upgrade already read, then park.
+
+        The client may send its next packets in the same segment as the upgrade
+        packet; they wait in the reader's buffer, where no hub listener sees them.
+        """
+        eventlet.spawn_n(self._read)
 
     def park(self, seconds: float = 0) -> None:
         """Wait for the next frame with no task: the hub calls back when it comes.
