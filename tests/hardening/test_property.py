@@ -90,8 +90,8 @@ def clean_label(value, limit):
     if any(unicodedata.category(char) in INVISIBLE or hidden(char) for char in label
            if char not in EMOJI_JOINERS):
         return None
-    if all(blank(char) or unicodedata.category(char).startswith(("M", "Z")) for char in label):
-        return None  # nothing visible: only blanks and marks
+    if all(blank(char) or unicodedata.category(char)[0] not in "LNPS" for char in label):
+        return None  # no visible letter, digit, punctuation or symbol (marks, blanks, unassigned)
     return label
 
 
