@@ -1,46 +1,15 @@
-"""The eventlet tuning's seam: what it assumes of upstream, and the stock fallback.
-
-An upgrade of eventlet or python-engineio fails the fingerprint test with the
-functions to re-read (docs/architecture.md, "After an upgrade"); a server whose
-libraries differ starts stock, says so in one line, and chats.
+"""The eventlet tuning's stock fallback: a server whose libraries differ, or told not to
+tune, starts stock, says so in one line, and chats; one with the expected libraries is tuned.
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
-import warnings
 
 import pytest
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # eventlet's own deprecation notice
-    import eventlet  # noqa: F401
-
-from comongus.eventlet_tuning.upstream import FINGERPRINTED, expected_fingerprints, fingerprint
-from tests.helpers import ROOT, ServerProcess
-from tests.test_real_server import ChatClient
-
-
-def test_upstream_functions_are_the_ones_the_tuning_follows():
-    expected = expected_fingerprints()
-    assert sorted(expected) == sorted(FINGERPRINTED)
-    changed = [name for name in FINGERPRINTED if fingerprint(name) != expected[name]]
-    assert not changed, (
-        "upstream changed the source of " + ", ".join(changed) + ": re-read each against the "
-        "hook that follows it (comongus/eventlet_tuning/upstream.py says which), then update "
-        "comongus/eventlet_tuning/fingerprints.json and VERSIONS")
-
-
-def test_the_app_package_imports_nothing_of_the_tuning():
-    code = ("import sys; from comongus import create_app; "
-            "create_app({'SOCKETIO_ASYNC_MODE': 'threading'}); "
-            "print(sorted(m for m in sys.modules if m.startswith('comongus.eventlet_tuning')))")
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
-
+from tests.helpers import ServerProcess
+from tests.real_server.test_real_server import ChatClient
 
 # `python app.py`, with the installed eventlet's version reported as another.
 FAKE_EVENTLET_VERSION = textwrap.dedent("""

@@ -21,7 +21,7 @@ from tests.helpers import (
     start_server,
     wait_for,
 )
-from tests.test_real_server import ChatClient
+from tests.real_server.test_real_server import ChatClient
 
 
 def _move_to_websocket_and_chat(server) -> None:
