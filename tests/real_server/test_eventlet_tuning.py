@@ -8,9 +8,6 @@ import textwrap
 
 import pytest
 
-from tests.helpers import ServerProcess
-from tests.real_server.test_real_server import ChatClient
-
 # `python app.py`, with the installed eventlet's version reported as another.
 FAKE_EVENTLET_VERSION = textwrap.dedent("""
     import importlib.metadata, runpy
@@ -21,43 +18,33 @@ FAKE_EVENTLET_VERSION = textwrap.dedent("""
 """)
 
 
-def _chat_works(server) -> None:
-    sender, reader = (ChatClient(server.url, ["websocket"]) for _ in range(2))
-    try:
-        assert reader.call("join", {"name": "Reader", "room": "lobby"})[0] is None
-        assert sender.call("join", {"name": "Sender", "room": "lobby"})[0] is None
-        assert sender.call("sendMessage", "over a stock server")[0] is None
-        reader.wait_for_text("over a stock server")
-    finally:
-        sender.close()
-        reader.close()
+def _chat_works(server, clients) -> None:
+    sender, reader = (clients(server.url, ["websocket"]) for _ in range(2))
+    assert reader.call("join", {"name": "Reader", "room": "lobby"})[0] is None
+    assert sender.call("join", {"name": "Sender", "room": "lobby"})[0] is None
+    assert sender.call("sendMessage", "over a stock server")[0] is None
+    reader.wait_for_text("over a stock server")
 
 
 @pytest.mark.parametrize("how, says", [
     ("fake version", "eventlet tuning not installed, serving stock: eventlet is 0.0.1"),
     ("COMONGUS_TUNING=off", "eventlet tuning off (COMONGUS_TUNING): serving stock"),
 ])
-def test_a_server_that_may_not_be_tuned_starts_stock_says_so_once_and_chats(tmp_path, how, says):
+def test_a_server_that_may_not_be_tuned_starts_stock_says_so_once_and_chats(servers, clients,
+                                                                           how, says):
     if how == "fake version":
-        server = ServerProcess(tmp_path, env={"COMONGUS_TUNING": "on"},
-                               command=[sys.executable, "-c", FAKE_EVENTLET_VERSION])
+        server = servers({"COMONGUS_TUNING": "on"},
+                         command=[sys.executable, "-c", FAKE_EVENTLET_VERSION])
     else:
-        server = ServerProcess(tmp_path, env={"COMONGUS_TUNING": "off"})
-    server.start()
-    try:
-        _chat_works(server)
-        log = server.log()
-        assert log.count("eventlet tuning") == 1, log
-        assert says in log, log
-        assert "Traceback" not in log
-    finally:
-        server.stop()
+        server = servers({"COMONGUS_TUNING": "off"})
+    _chat_works(server, clients)
+    log = server.log()
+    assert log.count("eventlet tuning") == 1, log
+    assert says in log, log
+    assert "Traceback" not in log
 
 
-def test_a_server_with_the_expected_libraries_is_tuned(tmp_path):
-    server = ServerProcess(tmp_path, env={"COMONGUS_TUNING": "on"}).start()
-    try:
-        _chat_works(server)
-        assert server.log().count("eventlet tuning installed") == 1
-    finally:
-        server.stop()
+def test_a_server_with_the_expected_libraries_is_tuned(servers, clients):
+    server = servers({"COMONGUS_TUNING": "on"})
+    _chat_works(server, clients)
+    assert server.log().count("eventlet tuning installed") == 1

@@ -9,71 +9,55 @@ import time
 import pytest
 import requests
 
-from tests.helpers import engineio_websocket, start_server, wait_for
-from tests.real_server.test_real_server import ChatClient
+from tests.clients import BOTH_TRANSPORTS, engineio_websocket, open_from
+from tests.helpers import wait_for
 
 
 @pytest.mark.slow
-def test_client_that_stops_reading_is_cut_and_catches_up_with_since(tmp_path):
+def test_client_that_stops_reading_is_cut_and_catches_up_with_since(servers, clients):
     COUNT = 3000  # noqa: N806  (about 6 MB, past what the loopback's TCP buffers hold)
-    server = start_server(tmp_path, {"MAX_CLIENT_BACKLOG": "100", "SEND_BURST": "100000",
-                                     "SEND_RATE_PER_SECOND": "100000"})
-    reader = sender = None
-    try:
-        slow = engineio_websocket(server.url, timeout=5,
-                                  sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
-        slow.send('420["join",{"name":"Slow","room":"busy"}]')
-        reader = ChatClient(server.url, ["websocket"])
-        sender = ChatClient(server.url, ["websocket"])
-        reader.call("join", {"name": "Reader", "room": "busy"})
-        sender.call("join", {"name": "Sender", "room": "busy"})
-        # Slow never reads again: the TCP buffers fill (a few MB on loopback), then
-        # the server's queue for it.
-        text, acked = "x" * 1990, []
-        for i in range(COUNT):  # at most 50 unacked, as a client with an outbox would
-            wait_for(lambda: len(acked) > i - 50, timeout=30, message="acks")  # noqa: B023
-            sender.sio.emit("sendMessage", {"text": f"{i:04d}{text}", "clientId": str(i)},
-                            callback=lambda *args: acked.append(args))
-        wait_for(lambda: "Slow has left." in reader.texts(), timeout=60, message="the cut")
-        wait_for(lambda: len(reader.chat_messages()) == COUNT, timeout=60, message="every message")
-        # (python-socketio hands each event to its own thread: compare by seq, not arrival)
-        by_seq = sorted(reader.chat_messages(), key=lambda m: m["seq"])
-        assert [int(m["text"][:4]) for m in by_seq] == list(range(COUNT))
-        assert reader.sio.connected and sender.sio.connected
-        assert "cut a slow consumer" in server.log()
+    server = servers({"MAX_CLIENT_BACKLOG": "100", "SEND_BURST": "100000",
+                      "SEND_RATE_PER_SECOND": "100000"})
+    slow = engineio_websocket(server.url, timeout=5,
+                              sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+    slow.send('420["join",{"name":"Slow","room":"busy"}]')
+    reader = clients(server.url, ["websocket"])
+    sender = clients(server.url, ["websocket"])
+    reader.call("join", {"name": "Reader", "room": "busy"})
+    sender.call("join", {"name": "Sender", "room": "busy"})
+    # Slow never reads again: the TCP buffers fill (a few MB on loopback), then
+    # the server's queue for it.
+    text, acked = "x" * 1990, []
+    for i in range(COUNT):  # at most 50 unacked, as a client with an outbox would
+        wait_for(lambda: len(acked) > i - 50, timeout=30, message="acks")  # noqa: B023
+        sender.sio.emit("sendMessage", {"text": f"{i:04d}{text}", "clientId": str(i)},
+                        callback=lambda *args: acked.append(args))
+    wait_for(lambda: "Slow has left." in reader.texts(), timeout=60, message="the cut")
+    wait_for(lambda: len(reader.chat_messages()) == COUNT, timeout=60, message="every message")
+    # (python-socketio hands each event to its own thread: compare by seq, not arrival)
+    by_seq = sorted(reader.chat_messages(), key=lambda m: m["seq"])
+    assert [int(m["text"][:4]) for m in by_seq] == list(range(COUNT))
+    assert reader.sio.connected and sender.sio.connected
+    assert "cut a slow consumer" in server.log()
 
-        back = ChatClient(server.url)
-        error, joined = back.call("join", {"name": "Slow", "room": "busy", "since": 0})
-        assert error is None
-        replay = joined["history"]
-        assert [m["seq"] for m in replay] == list(range(1, len(replay) + 1))
-        caught_up, page = list(replay), True
-        while page:  # the rest over REST, as the contract says
-            page = requests.get(server.url + f"/messages?roomname=busy&limit=1000"
-                                f"&after={caught_up[-1]['id']}").json()["results"]
-            caught_up += page
-        assert len(caught_up) == COUNT  # nothing lost to the cut
-        back.close()
-        slow.close()
-    finally:
-        for client in (reader, sender):
-            if client:
-                client.close()
-        server.stop()
-
-
-def open_from(address, port):
-    """A TCP connection to the server from another loopback address."""
-    connection = socket.socket()
-    connection.bind((address, 0))
-    connection.connect(("127.0.0.1", port))
-    return connection
+    back = clients(server.url, BOTH_TRANSPORTS)
+    error, joined = back.call("join", {"name": "Slow", "room": "busy", "since": 0})
+    assert error is None
+    replay = joined["history"]
+    assert [m["seq"] for m in replay] == list(range(1, len(replay) + 1))
+    caught_up, page = list(replay), True
+    while page:  # the rest over REST, as the contract says
+        page = requests.get(server.url + f"/messages?roomname=busy&limit=1000"
+                            f"&after={caught_up[-1]['id']}").json()["results"]
+        caught_up += page
+    assert len(caught_up) == COUNT  # nothing lost to the cut
+    slow.close()
 
 
 @pytest.mark.slow
-def test_connection_floods_from_one_address_do_not_lock_out_a_newcomer(tmp_path):
-    server = start_server(tmp_path, {"MAX_CONNECTIONS_PER_ADDRESS": "30", "SOCKET_TIMEOUT": "5",
-                                     "HANDSHAKE_BURST": "20", "HANDSHAKES_PER_SECOND": "1"})
+def test_connection_floods_from_one_address_do_not_lock_out_a_newcomer(servers, clients):
+    server = servers({"MAX_CONNECTIONS_PER_ADDRESS": "30", "SOCKET_TIMEOUT": "5",
+                      "HANDSHAKE_BURST": "20", "HANDSHAKES_PER_SECOND": "1"})
     attacker = "127.0.0.2"
     held = []
     try:
@@ -99,7 +83,7 @@ def test_connection_floods_from_one_address_do_not_lock_out_a_newcomer(tmp_path)
         assert over_cap.recv(100).startswith(b"HTTP/1.1 503")
 
         started = time.monotonic()
-        newcomer = ChatClient(server.url)
+        newcomer = clients(server.url, BOTH_TRANSPORTS)
         assert newcomer.call("join", {"name": "New", "room": "lobby"})[0] is None
         assert newcomer.call("sendMessage", "made it")[0] is None
         assert time.monotonic() - started < 2, "the newcomer waited behind the flood"
@@ -107,22 +91,18 @@ def test_connection_floods_from_one_address_do_not_lock_out_a_newcomer(tmp_path)
     finally:
         for connection in held:
             connection.close()
-        server.stop()
 
 
-def test_idle_socket_is_closed_after_the_socket_timeout(tmp_path):
-    server = start_server(tmp_path, {"SOCKET_TIMEOUT": "1"})
-    try:
-        idle = socket.create_connection(("127.0.0.1", server.port))
-        idle.settimeout(10)
-        assert idle.recv(100) == b""  # closed by the server, not by our timeout
-    finally:
-        server.stop()
+def test_idle_socket_is_closed_after_the_socket_timeout(servers):
+    server = servers({"SOCKET_TIMEOUT": "1"})
+    idle = socket.create_connection(("127.0.0.1", server.port))
+    idle.settimeout(10)
+    assert idle.recv(100) == b""  # closed by the server, not by our timeout
 
 
-def test_sigterm_closes_sessions_and_exits_cleanly(tmp_path):
-    server = start_server(tmp_path)
-    client = ChatClient(server.url, ["websocket"])
+def test_sigterm_closes_sessions_and_exits_cleanly(servers, clients):
+    server = servers()
+    client = clients(server.url, ["websocket"])
     client.call("join", {"name": "Alice", "room": "lobby"})
     server.stop()
     assert server.process.returncode == 0
@@ -130,51 +110,44 @@ def test_sigterm_closes_sessions_and_exits_cleanly(tmp_path):
     assert "SIGTERM: closing 1 sessions" in server.log()
 
 
-def test_session_that_never_joins_the_namespace_is_closed(tmp_path):
+def test_session_that_never_joins_the_namespace_is_closed(servers):
     """A handshake alone must not hold a session until its heartbeats time out."""
     import websocket
 
-    server = start_server(tmp_path, {"NAMESPACE_CONNECT_TIMEOUT": "1"})
+    server = servers({"NAMESPACE_CONNECT_TIMEOUT": "1"})
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert ws.recv().startswith("0{")  # the Engine.IO handshake, then nothing from us
+    started = time.monotonic()
+    frames = []
     try:
-        ws = websocket.create_connection(
-            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-            timeout=10)
-        assert ws.recv().startswith("0{")  # the Engine.IO handshake, then nothing from us
-        started = time.monotonic()
-        frames = []
-        try:
-            while True:
-                frame = ws.recv()
-                if not frame:
-                    break
-                frames.append(frame)
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            pass
-        assert "1" in frames or not ws.connected  # closed by the server, well before 25 s
-        assert time.monotonic() - started < 8
-    finally:
-        server.stop()
+        while True:
+            frame = ws.recv()
+            if not frame:
+                break
+            frames.append(frame)
+    except (websocket.WebSocketConnectionClosedException, OSError):
+        pass
+    assert "1" in frames or not ws.connected  # closed by the server, well before 25 s
+    assert time.monotonic() - started < 8
 
 
-def test_connection_that_piles_up_packets_is_closed(tmp_path):
+def test_connection_that_piles_up_packets_is_closed(servers):
     """A client handing over packets faster than its handler can take them is cut, not queued.
 
     A WebSocket's frames are read one at a time, the handler running between
     them; a long-polling POST hands over all its packets (up to 16) at once.
     """
-    server = start_server(tmp_path, {"MAX_PENDING_PACKETS": "5", "SEND_BURST": "100000",
-                                     "SEND_RATE_PER_SECOND": "100000"})
-    try:
-        url = server.url + "/socket.io/?EIO=4&transport=polling"
-        url += "&sid=" + json.loads(requests.get(url, timeout=5).text[1:])["sid"]
-        requests.post(url, data="40", timeout=5)
-        assert requests.get(url, timeout=5).text.startswith("40{")
-        packets = ['42["join",{"name":"Burst","room":"lobby"}]'] + \
-            [f'42["sendMessage","m{i}"]' for i in range(15)]
-        requests.post(url, data="\x1e".join(packets), timeout=10)
-        wait_for(lambda: "packets waiting" in server.log(), timeout=10, message="the cut")
-        stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
-        assert len(stored) < 15
-        assert requests.get(server.url + "/healthz").status_code == 200
-    finally:
-        server.stop()
+    server = servers({"MAX_PENDING_PACKETS": "5", "SEND_BURST": "100000",
+                      "SEND_RATE_PER_SECOND": "100000"})
+    url = server.url + "/socket.io/?EIO=4&transport=polling"
+    url += "&sid=" + json.loads(requests.get(url, timeout=5).text[1:])["sid"]
+    requests.post(url, data="40", timeout=5)
+    assert requests.get(url, timeout=5).text.startswith("40{")
+    packets = ['42["join",{"name":"Burst","room":"lobby"}]'] + \
+        [f'42["sendMessage","m{i}"]' for i in range(15)]
+    requests.post(url, data="\x1e".join(packets), timeout=10)
+    wait_for(lambda: "packets waiting" in server.log(), timeout=10, message="the cut")
+    stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
+    assert len(stored) < 15
+    assert requests.get(server.url + "/healthz").status_code == 200

@@ -13,61 +13,15 @@ import requests
 import socketio
 import websocket
 
-from tests.helpers import (
-    ROOT,
-    ServerProcess,
-    engineio_websocket,
-    postgres_schema_url,
-    read_events,
-    start_server,
-    wait_for,
-)
-
-
-class ChatClient:
-    """A python-socketio client that records the events it receives."""
-
-    def __init__(self, url, transports=("websocket", "polling")):
-        self.sio = socketio.Client(reconnection=False)
-        self.received = []
-        self.sio.on("message", lambda m: self.received.append(("message", m)))
-        self.sio.on("roomData", lambda d: self.received.append(("roomData", d)))
-        self.sio.connect(url, transports=list(transports), wait_timeout=10)
-
-    def call(self, event, data=None):
-        return self.sio.call(event, data, timeout=10)
-
-    def texts(self):
-        return [m["text"] for event, m in list(self.received) if event == "message"]
-
-    def chat_messages(self):
-        return [m for event, m in list(self.received) if event == "message" and m["seq"]]
-
-    def wait_for_text(self, text):
-        wait_for(lambda: text in self.texts(), timeout=10, message=repr(text))
-
-    def close(self):
-        if self.sio.connected:
-            self.sio.disconnect()
-
-
-@pytest.fixture
-def clients():
-    opened = []
-
-    def open_client(url, transports=("websocket", "polling")):
-        opened.append(ChatClient(url, transports))
-        return opened[-1]
-
-    yield open_client
-    for client in opened:
-        client.close()
+from tests.clients import BOTH_TRANSPORTS, engineio_websocket, read_events
+from tests.helpers import ROOT, wait_for
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_two_people_chat_over_each_transport(live_server, clients, transport):
-    alice = clients(live_server.url, [transport])
-    bob = clients(live_server.url, [transport])
+def test_two_people_chat_over_each_transport(servers, clients, transport):
+    server = servers()
+    alice = clients(server.url, [transport])
+    bob = clients(server.url, [transport])
     assert alice.sio.transport() == transport
     assert alice.call("join", {"name": "Alice", "room": "lobby"})[0] is None
     assert bob.call("join", {"name": "Bob", "room": "lobby"})[0] is None
@@ -79,16 +33,17 @@ def test_two_people_chat_over_each_transport(live_server, clients, transport):
     alice.wait_for_text("Bob has left.")
     wait_for(lambda: alice.received[-1] == ("roomData", {"room": "lobby",
                                                          "users": [{"name": "Alice"}]}))
-    stored = requests.get(live_server.url + "/messages").json()["results"]
+    stored = requests.get(server.url + "/messages").json()["results"]
     assert [(m["username"], m["text"]) for m in stored] == [("Bob", "hi Alice")]
-    log = live_server.log()
+    log = server.log()
     assert "join room='lobby' name='Alice'" in log and "leave room='lobby' name='Bob'" in log
     assert "hi Alice" not in log  # the log never holds what people wrote
 
 
-def test_one_senders_burst_keeps_its_order(live_server, clients):
-    sender = clients(live_server.url, ["websocket"])
-    reader = engineio_websocket(live_server.url, timeout=10)
+def test_one_senders_burst_keeps_its_order(servers, clients):
+    server = servers()
+    sender = clients(server.url, ["websocket"])
+    reader = engineio_websocket(server.url, timeout=10)
     reader.send('42["join",{"name":"Reader","room":"lobby"}]')
     sender.call("join", {"name": "Sender", "room": "lobby"})
     acks = []
@@ -102,9 +57,10 @@ def test_one_senders_burst_keeps_its_order(live_server, clients):
     reader.close()
 
 
-def test_rejoin_with_since_gets_exactly_what_was_missed(live_server, clients):
-    alice = clients(live_server.url)
-    bob = clients(live_server.url)
+def test_rejoin_with_since_gets_exactly_what_was_missed(servers, clients):
+    server = servers()
+    alice = clients(server.url, BOTH_TRANSPORTS)
+    bob = clients(server.url, BOTH_TRANSPORTS)
     alice.call("join", {"name": "Alice", "room": "lobby", "token": "alice-token"})
     bob.call("join", {"name": "Bob", "room": "lobby"})
     for i in range(3):
@@ -114,69 +70,57 @@ def test_rejoin_with_since_gets_exactly_what_was_missed(live_server, clients):
     alice.close()
     for i in range(4):
         bob.call("sendMessage", f"missed {i}")
-    back = clients(live_server.url)
+    back = clients(server.url, BOTH_TRANSPORTS)
     error, joined = back.call("join", {"name": "Alice", "room": "lobby", "since": last_seen,
                                        "token": "alice-token"})
     assert error is None
     assert [m["text"] for m in joined["history"]] == [f"missed {i}" for i in range(4)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server_env(request, tmp_path):
+@pytest.fixture
+def server_env(database_url):
     """Server settings on a SQLite file and on the local PostgreSQL; no send limit in the way."""
-    env = {"SEND_BURST": "10000", "MAX_PENDING_PACKETS": "1000"}
-    if request.param == "sqlite":
-        yield env
-        return
-    url, drop = postgres_schema_url()
-    yield {**env, "DATABASE_URL": url}
-    drop()
+    return {"SEND_BURST": "10000", "MAX_PENDING_PACKETS": "1000", "DATABASE_URL": database_url}
 
 
-def test_history_survives_restart(tmp_path, clients, server_env):
-    server = start_server(tmp_path, server_env)
-    try:
-        alice = clients(server.url)
-        alice.call("join", {"name": "Alice", "room": "lobby"})
-        for text in ("one", "two"):
-            alice.call("sendMessage", text)
-        alice.close()
-        server.restart()
-        bob = clients(server.url)
-        error, joined = bob.call("join", {"name": "Bob", "room": "lobby"})
-        assert [m["text"] for m in joined["history"]] == ["one", "two"]
-        assert bob.call("sendMessage", "three")[1]["seq"] == 3
-    finally:
-        server.stop()
+def test_history_survives_restart(servers, clients, server_env):
+    server = servers(server_env)
+    alice = clients(server.url, BOTH_TRANSPORTS)
+    alice.call("join", {"name": "Alice", "room": "lobby"})
+    for text in ("one", "two"):
+        alice.call("sendMessage", text)
+    alice.close()
+    server.restart()
+    bob = clients(server.url, BOTH_TRANSPORTS)
+    error, joined = bob.call("join", {"name": "Bob", "room": "lobby"})
+    assert [m["text"] for m in joined["history"]] == ["one", "two"]
+    assert bob.call("sendMessage", "three")[1]["seq"] == 3
 
 
-def test_a_page_read_again_shows_what_another_process_stored(tmp_path, server_env):
+def test_a_page_read_again_shows_what_another_process_stored(servers, server_env):
     """GET /messages answers repeat reads from memory; a write by another process on the
     same database must still show at once, through either process."""
-    first = start_server(tmp_path, server_env)
-    second = start_server(tmp_path, server_env)
-    try:
-        def texts(server, query=""):
-            response = requests.get(f"{server.url}/messages{query}", timeout=10)
-            assert response.status_code == 200
-            return [m["text"] for m in response.json()["results"]]
+    first = servers(server_env)
+    second = servers(server_env)
 
-        for query in ("", "?roomname=lobby&limit=2"):
-            assert texts(first, query) == texts(first, query) == []
-        for number, (writer, reader) in enumerate([(second, first), (first, second)] * 2):
-            text = f"stored by the other process, {number}"
-            posted = requests.post(f"{writer.url}/messages", timeout=10, json={
-                "username": "Ann", "text": text, "roomname": "lobby"})
-            assert posted.status_code == 201
-            assert texts(reader)[-1] == text
-            assert texts(reader, "?roomname=lobby&limit=2")[-1] == text
-    finally:
-        first.stop()
-        second.stop()
+    def texts(server, query=""):
+        response = requests.get(f"{server.url}/messages{query}", timeout=10)
+        assert response.status_code == 200
+        return [m["text"] for m in response.json()["results"]]
+
+    for query in ("", "?roomname=lobby&limit=2"):
+        assert texts(first, query) == texts(first, query) == []
+    for number, (writer, reader) in enumerate([(second, first), (first, second)] * 2):
+        text = f"stored by the other process, {number}"
+        posted = requests.post(f"{writer.url}/messages", timeout=10, json={
+            "username": "Ann", "text": text, "roomname": "lobby"})
+        assert posted.status_code == 201
+        assert texts(reader)[-1] == text
+        assert texts(reader, "?roomname=lobby&limit=2")[-1] == text
 
 
-def test_every_acked_message_survives_sigkill_exactly_once(tmp_path, clients, server_env):
-    server = start_server(tmp_path, server_env)
+def test_every_acked_message_survives_sigkill_exactly_once(servers, clients, server_env):
+    server = servers(server_env)
     alice = clients(server.url, ["websocket"])
     alice.call("join", {"name": "Alice", "room": "lobby"})
     acked, enough = [], threading.Event()
@@ -194,21 +138,19 @@ def test_every_acked_message_survives_sigkill_exactly_once(tmp_path, clients, se
     acked_now = list(acked)
     alice.close()
     server.start()
-    try:
-        stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
-        stored_ids = [m["id"] for m in stored]
-        assert len(stored_ids) == len(set(stored_ids))
-        assert {m["id"] for m in acked_now} <= set(stored_ids)
-        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
-        assert len({m["text"] for m in stored}) == len(stored)
-    finally:
-        server.stop()
+    stored = requests.get(server.url + "/messages?limit=1000").json()["results"]
+    stored_ids = [m["id"] for m in stored]
+    assert len(stored_ids) == len(set(stored_ids))
+    assert {m["id"] for m in acked_now} <= set(stored_ids)
+    assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+    assert len({m["text"] for m in stored}) == len(stored)
 
 
-def test_websocket_compression_offer_is_refused(live_server):
+def test_websocket_compression_offer_is_refused(servers):
     """Browsers offer permessage-deflate; accepting it starves a full room's heartbeats."""
+    server = servers()
     ws = websocket.create_connection(
-        live_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
         header=["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"],
         timeout=5)
     try:
@@ -219,14 +161,15 @@ def test_websocket_compression_offer_is_refused(live_server):
         ws.close()
 
 
-def test_a_client_sending_request_after_request_does_not_hold_up_another(live_server):
+def test_a_client_sending_request_after_request_does_not_hold_up_another(servers):
     """Keep-alive connections take turns: a queue of requests on one connection is
     not all answered before another connection's single request."""
+    server = servers()
     request = b"GET /healthz HTTP/1.1\r\nHost: chat\r\n\r\n"
     queued = 600  # ~50 ms of work; their answers fit in the socket buffers, so the server
     # never waits to send (waiting would let the other connection in anyway)
-    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as busy, \
-            socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as other:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as busy, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as other:
         other.sendall(request)  # served once, so its connection waits for its next request
         assert other.recv(4096).startswith(b"HTTP/1.1 200")
         busy.sendall(request * queued)
@@ -242,60 +185,47 @@ def test_a_client_sending_request_after_request_does_not_hold_up_another(live_se
     assert answered_busy.count(b"HTTP/1.1 200") < queued
 
 
-def test_flask_run_serves_chat_for_development(tmp_path, clients):
-    server = ServerProcess(tmp_path, command=[
-        sys.executable, "-m", "flask", "--app", "app", "run", "--port", "{port}"]).start()
-    try:
-        alice = clients(server.url, ["websocket"])
-        bob = clients(server.url, ["polling"])
-        alice.call("join", {"name": "Alice", "room": "dev"})
-        bob.call("join", {"name": "Bob", "room": "dev"})
-        alice.call("sendMessage", "works in development")
-        bob.wait_for_text("works in development")
-        assert alice.sio.transport() == "websocket"
-    finally:
-        server.stop()
+def test_flask_run_serves_chat_for_development(servers, clients):
+    server = servers(command=[
+        sys.executable, "-m", "flask", "--app", "app", "run", "--port", "{port}"])
+    alice = clients(server.url, ["websocket"])
+    bob = clients(server.url, ["polling"])
+    alice.call("join", {"name": "Alice", "room": "dev"})
+    bob.call("join", {"name": "Bob", "room": "dev"})
+    alice.call("sendMessage", "works in development")
+    bob.wait_for_text("works in development")
+    assert alice.sio.transport() == "websocket"
 
 
-def test_procfile_web_process_listens_on_platform_port(tmp_path):
+def test_procfile_web_process_listens_on_platform_port(servers):
     """A platform sets PORT and nothing else: the server listens on every interface."""
     line = (ROOT / "Procfile").read_text().strip()
     assert line.startswith("web: ")
     command = [sys.executable if part == "python" else part
                for part in shlex.split(line[len("web: "):])]
-    server = ServerProcess(tmp_path, env={"HOST": ""}, command=command).start()
-    try:
-        assert requests.get(server.url + "/healthz").status_code == 200
-        assert re.search(r"http://0\.0\.0\.0:\d+ \(eventlet\)", server.log())
-    finally:
-        server.stop()
+    server = servers({"HOST": ""}, command=command)
+    assert requests.get(server.url + "/healthz").status_code == 200
+    assert re.search(r"http://0\.0\.0\.0:\d+ \(eventlet\)", server.log())
 
 
-def test_cors_origins_setting_limits_socketio(tmp_path):
-    server = start_server(tmp_path, {"CORS_ORIGINS": "https://school.example"})
-    try:
-        allowed = socketio.Client(reconnection=False)
-        allowed.connect(server.url, headers={"Origin": "https://school.example"}, wait_timeout=5)
-        assert allowed.connected
-        allowed.disconnect()
-        foreign = socketio.Client(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            foreign.connect(server.url, headers={"Origin": "https://evil.example"},
-                            wait_timeout=5)
-    finally:
-        server.stop()
+def test_cors_origins_setting_limits_socketio(servers):
+    server = servers({"CORS_ORIGINS": "https://school.example"})
+    allowed = socketio.Client(reconnection=False)
+    allowed.connect(server.url, headers={"Origin": "https://school.example"}, wait_timeout=5)
+    assert allowed.connected
+    allowed.disconnect()
+    foreign = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        foreign.connect(server.url, headers={"Origin": "https://evil.example"}, wait_timeout=5)
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_oversized_packet_cuts_the_connection_and_stores_nothing(tmp_path, clients, transport):
-    server = start_server(tmp_path, {"MAX_SOCKET_PACKET_BYTES": "10000"})
-    try:
-        alice = clients(server.url, [transport])
-        alice.call("join", {"name": "Alice", "room": "lobby"})
-        alice.sio.emit("sendMessage", "x" * 20000)
-        wait_for(lambda: requests.get(server.url + "/rooms").json()["results"] == [],
-                 timeout=10, message="the cut connection to leave the room")
-        assert requests.get(server.url + "/messages").json()["results"] == []
-        assert requests.get(server.url + "/healthz").status_code == 200
-    finally:
-        server.stop()
+def test_oversized_packet_cuts_the_connection_and_stores_nothing(servers, clients, transport):
+    server = servers({"MAX_SOCKET_PACKET_BYTES": "10000"})
+    alice = clients(server.url, [transport])
+    alice.call("join", {"name": "Alice", "room": "lobby"})
+    alice.sio.emit("sendMessage", "x" * 20000)
+    wait_for(lambda: requests.get(server.url + "/rooms").json()["results"] == [],
+             timeout=10, message="the cut connection to leave the room")
+    assert requests.get(server.url + "/messages").json()["results"] == []
+    assert requests.get(server.url + "/healthz").status_code == 200

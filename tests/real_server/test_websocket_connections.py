@@ -14,105 +14,79 @@ import pytest
 import requests
 import websocket
 
-from tests.helpers import (
-    ServerProcess,
-    engineio_websocket,
-    read_events,
-    start_server,
-    wait_for,
-)
-from tests.real_server.test_real_server import ChatClient
+from tests.clients import engineio_websocket, read_events
+from tests.helpers import wait_for
 
 
-def _move_to_websocket_and_chat(server) -> None:
+def _move_to_websocket_and_chat(server, clients) -> None:
     """A client that starts on long-polling moves to WebSocket; it and a client
     that started there exchange messages, each delivered once."""
-    mover = ChatClient(server.url, ["polling", "websocket"])
-    other = ChatClient(server.url, ["websocket"])
-    try:
-        assert mover.call("join", {"name": "Mover", "room": "lobby"})[0] is None
-        assert other.call("join", {"name": "Other", "room": "lobby"})[0] is None
-        wait_for(lambda: mover.sio.transport() == "websocket", message="the upgrade")
-        assert mover.call("sendMessage", "from the upgraded socket")[0] is None
-        other.wait_for_text("from the upgraded socket")
-        assert other.call("sendMessage", "to the upgraded socket")[0] is None
-        mover.wait_for_text("to the upgraded socket")
-        assert mover.texts().count("to the upgraded socket") == 1
-    finally:
-        mover.close()
-        other.close()
+    mover = clients(server.url, ["polling", "websocket"])
+    other = clients(server.url, ["websocket"])
+    assert mover.call("join", {"name": "Mover", "room": "lobby"})[0] is None
+    assert other.call("join", {"name": "Other", "room": "lobby"})[0] is None
+    wait_for(lambda: mover.sio.transport() == "websocket", message="the upgrade")
+    assert mover.call("sendMessage", "from the upgraded socket")[0] is None
+    other.wait_for_text("from the upgraded socket")
+    assert other.call("sendMessage", "to the upgraded socket")[0] is None
+    mover.wait_for_text("to the upgraded socket")
+    assert mover.texts().count("to the upgraded socket") == 1
 
 
-def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(tmp_path):
-    server = start_server(tmp_path)
-    try:
-        _move_to_websocket_and_chat(server)
-    finally:
-        server.stop()
+def test_a_client_that_starts_on_long_polling_moves_to_websocket_and_chats(servers, clients):
+    _move_to_websocket_and_chat(servers(), clients)
 
 
-def test_a_packet_sent_with_the_upgrade_packet_is_handled_at_once(tmp_path):
+def test_a_packet_sent_with_the_upgrade_packet_is_handled_at_once(servers):
     """A browser may put its next packet in the same segment as the upgrade packet
     ("5"); the server must handle it then, not when the client next sends."""
-    server = start_server(tmp_path)
+    server = servers()
     polling = server.url + "/socket.io/?EIO=4&transport=polling"
-    try:
-        sid = json.loads(requests.get(polling, timeout=5).text[1:])["sid"]
-        polling += "&sid=" + sid
-        assert requests.post(polling, data="40", timeout=5).status_code == 200
-        assert requests.get(polling, timeout=5).text.startswith("40{")
-        ws = websocket.create_connection(
-            server.url.replace("http", "ws") + f"/socket.io/?EIO=4&transport=websocket&sid={sid}",
-            timeout=5)
-        ws.send("2probe")
-        assert ws.recv() == "3probe"
-        join = '421["join",{"name":"Quick","room":"lobby"}]'
-        ws.sock.sendall(b"".join(websocket.ABNF.create_frame(text, websocket.ABNF.OPCODE_TEXT)
-                                 .format() for text in ("5", join)))
-        ws.settimeout(2)
-        frames = [ws.recv()]  # a no-op (the poll's end), the welcome, the ack
-        while not frames[-1].startswith("431[") and len(frames) < 5:
-            frames.append(ws.recv())
-        assert frames[-1].startswith("431[null,"), frames
-        ws.close()
-    finally:
-        server.stop()
+    sid = json.loads(requests.get(polling, timeout=5).text[1:])["sid"]
+    polling += "&sid=" + sid
+    assert requests.post(polling, data="40", timeout=5).status_code == 200
+    assert requests.get(polling, timeout=5).text.startswith("40{")
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + f"/socket.io/?EIO=4&transport=websocket&sid={sid}",
+        timeout=5)
+    ws.send("2probe")
+    assert ws.recv() == "3probe"
+    join = '421["join",{"name":"Quick","room":"lobby"}]'
+    ws.sock.sendall(b"".join(websocket.ABNF.create_frame(text, websocket.ABNF.OPCODE_TEXT)
+                             .format() for text in ("5", join)))
+    ws.settimeout(2)
+    frames = [ws.recv()]  # a no-op (the poll's end), the welcome, the ack
+    while not frames[-1].startswith("431[") and len(frames) < 5:
+        frames.append(ws.recv())
+    assert frames[-1].startswith("431[null,"), frames
+    ws.close()
 
 
-def test_a_quiet_websocket_stays_open_on_heartbeats_alone(tmp_path):
-    server = start_server(tmp_path, {"SOCKET_TIMEOUT": "1", "PING_INTERVAL": "0.5",
-                                     "PING_TIMEOUT": "1"})
-    quiet = ChatClient(server.url, ["websocket"])
-    try:
-        assert quiet.call("join", {"name": "Quiet", "room": "lobby"})[0] is None
-        time.sleep(4)  # eight heartbeats, four socket timeouts
-        assert quiet.sio.connected
-        assert quiet.call("sendMessage", "still here")[0] is None
-        quiet.wait_for_text("still here")
-    finally:
-        quiet.close()
-        server.stop()
+def test_a_quiet_websocket_stays_open_on_heartbeats_alone(servers, clients):
+    server = servers({"SOCKET_TIMEOUT": "1", "PING_INTERVAL": "0.5", "PING_TIMEOUT": "1"})
+    quiet = clients(server.url, ["websocket"])
+    assert quiet.call("join", {"name": "Quiet", "room": "lobby"})[0] is None
+    time.sleep(4)  # eight heartbeats, four socket timeouts
+    assert quiet.sio.connected
+    assert quiet.call("sendMessage", "still here")[0] is None
+    quiet.wait_for_text("still here")
 
 
-def test_websockets_work_under_eventlet_servers_other_than_serve(tmp_path):
+def test_websockets_work_under_eventlet_servers_other_than_serve(servers, clients):
     """Flask-SocketIO's own `socketio.run` on eventlet has no connection to keep
     open: WebSockets there stay on Engine.IO's handler and its tasks."""
     start = ("import eventlet; eventlet.monkey_patch(); from app import app; "
              "from comongus.extensions import socketio; "
              "socketio.run(app, host='127.0.0.1', port={port}, log_output=False)")
-    server = ServerProcess(tmp_path, command=[sys.executable, "-c", start]).start()
-    try:
-        _move_to_websocket_and_chat(server)
-    finally:
-        server.stop()
+    _move_to_websocket_and_chat(servers(command=[sys.executable, "-c", start]), clients)
 
 
 def _status(server) -> int:
     return requests.get(server.url + "/healthz", timeout=5).status_code
 
 
-def test_open_websockets_count_toward_the_per_address_cap(tmp_path):
-    server = start_server(tmp_path, {"MAX_CONNECTIONS_PER_ADDRESS": "3"})
+def test_open_websockets_count_toward_the_per_address_cap(servers):
+    server = servers({"MAX_CONNECTIONS_PER_ADDRESS": "3"})
     sockets = [engineio_websocket(server.url) for _ in range(3)]
     try:
         assert _status(server) == 503  # a fourth connection from 127.0.0.1
@@ -121,11 +95,10 @@ def test_open_websockets_count_toward_the_per_address_cap(tmp_path):
     finally:
         for ws in sockets:
             ws.close()
-        server.stop()
 
 
-def test_open_websockets_count_toward_the_server_wide_cap(tmp_path):
-    server = start_server(tmp_path, {"MAX_CONNECTIONS": "3"})
+def test_open_websockets_count_toward_the_server_wide_cap(servers):
+    server = servers({"MAX_CONNECTIONS": "3"})
     sockets = [engineio_websocket(server.url) for _ in range(3)]
     try:
         with pytest.raises(requests.exceptions.ReadTimeout):
@@ -136,11 +109,10 @@ def test_open_websockets_count_toward_the_server_wide_cap(tmp_path):
     finally:
         for ws in sockets:
             ws.close()
-        server.stop()
 
 
-def test_a_websocket_that_stops_half_way_through_a_frame_is_closed_and_leaves(tmp_path):
-    server = start_server(tmp_path, {"PING_INTERVAL": "1", "PING_TIMEOUT": "1"})
+def test_a_websocket_that_stops_half_way_through_a_frame_is_closed_and_leaves(servers):
+    server = servers({"PING_INTERVAL": "1", "PING_TIMEOUT": "1"})
     stuck = engineio_websocket(server.url)
     watcher = engineio_websocket(server.url)
     try:
@@ -155,7 +127,6 @@ def test_a_websocket_that_stops_half_way_through_a_frame_is_closed_and_leaves(tm
     finally:
         stuck.close()
         watcher.close()
-        server.stop()
 
 
 def _read_until_closed(sock: socket.socket) -> bool:
@@ -170,8 +141,8 @@ def _read_until_closed(sock: socket.socket) -> bool:
     return True
 
 
-def test_a_websocket_gets_a_close_frame_when_the_server_stops(tmp_path):
-    server = start_server(tmp_path)
+def test_a_websocket_gets_a_close_frame_when_the_server_stops(servers):
+    server = servers()
     ws = engineio_websocket(server.url)
     ws.send('42["join",{"name":"Alice","room":"lobby"}]')
     read_events(ws, "roomData", 1)
