@@ -1,23 +1,38 @@
-"""Fixtures: an app on a real database (a SQLite file, and PostgreSQL), its test
-clients, Socket.IO test clients, and a real server process."""
+"""Fixtures every kind of test shares.
+
+The database every app- or server-backed test runs on (a SQLite file, and a
+PostgreSQL schema of its own); for in-process tests, an app, its Flask test
+client and Socket.IO test clients; for real-server tests, `servers` (the one way
+to start `python app.py`) and `clients` (python-socketio clients that record).
+"""
 from __future__ import annotations
 
 import pytest
 
 from comongus import create_app
 from comongus.extensions import socketio
-from tests.helpers import postgres_schema_url, start_server, wait_for
+from tests.clients import ChatClient
+from tests.helpers import postgres_schema_url, server_processes, wait_for
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema of the local PostgreSQL, dropped afterwards."""
+    url, drop = postgres_schema_url()
+    yield url
+    drop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """Every test that uses the app runs on a SQLite file and on the local PostgreSQL."""
+    """Every test that uses it runs on a SQLite file and on the local PostgreSQL.
+
+    The SQLite file is the one a server started in tmp_path uses by default
+    (`servers()` without DATABASE_URL), so a test may reach it directly.
+    """
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'chat.sqlite3'}"
-        return
-    url, drop = postgres_schema_url()
-    yield url
-    drop()
+        return f"sqlite:///{tmp_path / 'chat.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -117,8 +132,39 @@ def connect(app, client):
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """A real `python app.py` on a free port, on a SQLite file in tmp_path."""
-    server = start_server(tmp_path)
-    yield server
-    server.stop()
+def server_defaults():
+    """Settings every server a test starts gets under its own. A folder's conftest may
+    override it: hardening raises the per-address limits, scale-out shares Redis."""
+    return {}
+
+
+@pytest.fixture
+def servers(request, tmp_path, server_defaults):
+    """Start real servers: `server = servers(env)`; every one is killed at teardown.
+
+    `workdir` (tmp_path by default: the SQLite file and the logs) and `command`
+    (`python app.py` by default) are ServerProcess's. A test that stops, kills or
+    restarts a server on purpose does so through the ServerProcess returned.
+    """
+    for database in ("database_url", "postgres_url"):
+        if database in request.fixturenames:
+            request.getfixturevalue(database)  # set up first, so dropped after the servers
+    with server_processes() as start:
+        def start_server(env=None, workdir=None, command=None):
+            return start(workdir or tmp_path, {**server_defaults, **(env or {})}, command)
+
+        yield start_server
+
+
+@pytest.fixture
+def clients():
+    """Open real clients: `alice = clients(server.url)`; all closed at teardown."""
+    opened = []
+
+    def open_client(url, transports=("websocket",), **options):
+        opened.append(ChatClient(url, transports, **options))
+        return opened[-1]
+
+    yield open_client
+    for client in opened:
+        client.close()

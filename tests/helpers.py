@@ -1,4 +1,6 @@
-"""Tools the tests share: free ports, waiting, services that must exist in CI, a real server."""
+"""Tools the tests share: free ports, waiting, services that must exist in CI, a database
+schema of a test's own, and a real server process (tests/conftest.py's `servers` starts them;
+tests/clients.py holds the clients that talk to them)."""
 from __future__ import annotations
 
 import os
@@ -17,6 +19,13 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("COMONGUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("COMONGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Many sessions, events and posts from one address in a few seconds, for tests about
+# something else; each of these limits has tests of its own.
+QUIET_LIMITS = {"HANDSHAKE_BURST": "100000", "HANDSHAKES_PER_SECOND": "100000",
+                "SEND_BURST": "10000", "EVENT_BUDGET_BURST": "100000",
+                "REST_POSTS_PER_SECOND": "0"}
 
 
 def services_required() -> bool:
@@ -70,38 +79,6 @@ def postgres_schema_url() -> tuple[str, Callable[[], None]]:
     return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}", drop
 
 
-def engineio_websocket(url: str, **options):
-    """A raw Socket.IO connection over WebSocket, handshake and namespace connect done.
-
-    It reads frames in the order the server wrote them (python-socketio's client
-    hands each event to a thread of its own, so its order proves nothing).
-    """
-    import websocket
-
-    ws = websocket.create_connection(
-        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options)
-    assert ws.recv().startswith("0{")
-    ws.send("40")
-    assert ws.recv().startswith("40{")
-    return ws
-
-
-def read_events(ws, event: str, count: int, keep=lambda payload: True) -> list:
-    """The next `count` payloads of `event` that `keep` accepts, on a raw connection."""
-    import json
-
-    found = []
-    while len(found) < count:
-        frame = ws.recv()
-        if frame == "2":
-            ws.send("3")  # answer the heartbeat
-        elif frame.startswith("42["):
-            name, *args = json.loads(frame[2:])
-            if name == event and keep(args[0]):
-                found.append(args[0])
-    return found
-
-
 class ServerProcess:
     """A real ComongUS process (`python app.py` by default) on a free port."""
 
@@ -142,7 +119,11 @@ class ServerProcess:
             return False
 
     def log(self) -> str:
+        """The tail of the server's log, for assertion messages and recent lines."""
         return self.log_path.read_text(errors="replace")[-5000:]
+
+    def full_log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
         """SIGTERM, as a platform stops a process; SIGKILL if it lingers."""
@@ -165,12 +146,14 @@ class ServerProcess:
 
 
 @contextmanager
-def server_processes() -> Iterator[Callable[[Path, dict[str, str]], ServerProcess]]:
-    """`start(workdir, env)` starts a real server; every one started is killed at the end."""
+def server_processes() -> Iterator[Callable[..., ServerProcess]]:
+    """`start(workdir, env, command=None)` starts a real server; every one started is killed
+    at the end (the `servers` fixture, and the fixtures that share one server, use this)."""
     started: list[ServerProcess] = []
 
-    def start(workdir: Path, env: dict[str, str]) -> ServerProcess:
-        started.append(ServerProcess(workdir, env))
+    def start(workdir: Path, env: dict[str, str], command: list[str] | None = None
+              ) -> ServerProcess:
+        started.append(ServerProcess(workdir, env, command))
         return started[-1].start()
 
     try:
@@ -180,6 +163,44 @@ def server_processes() -> Iterator[Callable[[Path, dict[str, str]], ServerProces
             server.kill()
 
 
-def start_server(workdir: Path, env: dict[str, str] | None = None) -> ServerProcess:
-    """Start `python app.py` on a free port with a SQLite file in `workdir`."""
-    return ServerProcess(workdir, env).start()
+def app_py_under(open_files: int) -> list[str]:
+    """`python app.py` with its open-file limit, soft and hard, at `open_files`."""
+    return [sys.executable, "-c",
+            f"import resource, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, "
+            f"({open_files}, {open_files})); runpy.run_path('app.py', run_name='__main__')"]
+
+
+def start_up(env: dict[str, str], command: list[str] | None = None,
+             open_files: int | None = None) -> subprocess.CompletedProcess:
+    """Run a server command expecting it to stop at once (a start-up error); its result."""
+    if open_files is not None:
+        command = app_py_under(open_files)
+    environment = {**ServerProcess(ROOT).env, "PORT": str(free_port()), **env}
+    try:
+        return subprocess.run(command or [sys.executable, "app.py"], cwd=ROOT, env=environment,
+                              capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the server started with {env}") from None
+
+
+def stored(server: ServerProcess, room: str | None = None) -> list[dict]:
+    """The messages a server has stored (in `room`), over REST."""
+    query = {"limit": 1000, **({"roomname": room} if room else {})}
+    response = requests.get(server.url + "/messages", params=query, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def post_message(base_url: str, room: str, username: str, text: str) -> dict:
+    """Post a message as `username` over REST (as someone else would); the stored message."""
+    response = requests.post(base_url + "/messages",
+                             json={"username": username, "roomname": room, "text": text},
+                             timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def stored_texts(base_url: str, room: str) -> list[str]:
+    """The texts stored in `room`, oldest first."""
+    response = requests.get(base_url + "/messages", params={"roomname": room}, timeout=5)
+    return [message["text"] for message in response.json()["results"]]

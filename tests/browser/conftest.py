@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import missing_service, start_server
+from tests.helpers import missing_service, server_processes
 
 CHROMIUM = os.environ.get("COMONGUS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -51,10 +51,8 @@ def browser():
 def server(tmp_path_factory):
     """One real server shared by the browser tests that do not restart it."""
     # The pages are under test, not the REST limit: tests fill rooms over REST.
-    server = start_server(tmp_path_factory.mktemp("browser-server"),
-                          {"REST_POSTS_PER_SECOND": "0"})
-    yield server
-    server.stop()
+    with server_processes() as start:
+        yield start(tmp_path_factory.mktemp("browser-server"), {"REST_POSTS_PER_SECOND": "0"})
 
 
 class Person:

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.rest import post, texts
+from tests.helpers import post_message, stored_texts
 
 
 def message_texts(page):
@@ -75,7 +75,7 @@ def test_enter_during_ime_composition_sends_nothing_and_the_word_sends_once(serv
     assert message_texts(ann.page) == ["한글"]
     # The first Enter came mid-composition, the second after it.
     assert ann.page.evaluate("window.__enters") == [True, False]
-    assert texts(server.url, "hangul") == ["한글"]
+    assert stored_texts(server.url, "hangul") == ["한글"]
 
 
 def test_a_taken_name_is_shown_next_to_the_nickname_field(server, people):
@@ -108,7 +108,7 @@ def test_empty_fields_are_refused_inline_before_joining(server, people):
 def test_load_earlier_pages_back_over_rest(server, people):
     room = "paging"
     for number in range(1, 61):
-        post(server.url, room, "Bot", f"note {number}")
+        post_message(server.url, room, "Bot", f"note {number}")
     ann = people(server.url)
     ann.goto(f"/chat?name=Ann&room={room}")
     ann.wait_joined("Ann")
@@ -178,7 +178,7 @@ def test_typing_is_shown_to_the_others_and_cleared_by_the_message(server, people
 def test_scroll_follows_new_messages_unless_the_reader_scrolled_up(server, people):
     room = "scrolling"
     for number in range(40):
-        post(server.url, room, "Bot", f"line {number}")
+        post_message(server.url, room, "Bot", f"line {number}")
     ann = people(server.url, viewport={"width": 800, "height": 500})
     ann.goto(f"/chat?name=Ann&room={room}")
     ann.wait_joined("Ann")
@@ -186,11 +186,11 @@ def test_scroll_follows_new_messages_unless_the_reader_scrolled_up(server, peopl
     at_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight < 48"
     ann.page.wait_for_function(f"({at_bottom})(document.getElementById('log-scroll'))")
 
-    post(server.url, room, "Bot", "followed")
+    post_message(server.url, room, "Bot", "followed")
     expect(ann.page.locator("#messages li.msg", has_text="followed")).to_be_in_viewport()
 
     scroller.evaluate("el => { el.scrollTop = 0; }")
-    post(server.url, room, "Bot", "not followed")
+    post_message(server.url, room, "Bot", "not followed")
     expect(ann.page.locator("#messages li.msg", has_text="not followed")).to_have_count(1)
     assert scroller.evaluate("el => el.scrollTop") == 0
     jump = ann.page.locator("#jump-latest")

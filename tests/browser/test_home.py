@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.rest import post
+from tests.helpers import post_message
 
 
 def test_board_post_shows_on_the_board_and_reaches_the_chat(server, people):
@@ -30,14 +30,14 @@ def test_board_post_shows_on_the_board_and_reaches_the_chat(server, people):
 
 
 def test_board_shows_new_messages_without_reload_and_filters_by_room(server, people):
-    post(server.url, "attic", "Ann", "attic one")
-    post(server.url, "cellar", "Bob", "cellar one")
+    post_message(server.url, "attic", "Ann", "attic one")
+    post_message(server.url, "cellar", "Bob", "cellar one")
     visitor = people(server.url)
     visitor.goto("/")
     board = visitor.page.locator("#board")
     expect(board.locator(".board-entry", has_text="cellar one")).to_be_visible()
 
-    post(server.url, "attic", "Ann", "attic two, arrived by polling")
+    post_message(server.url, "attic", "Ann", "attic two, arrived by polling")
     expect(board.locator(".board-entry").first).to_contain_text("attic two, arrived by polling")
 
     visitor.page.locator("#filter-room").fill("attic")
@@ -48,8 +48,8 @@ def test_board_shows_new_messages_without_reload_and_filters_by_room(server, peo
     assert rooms == {"#attic"}
     assert "room=attic" in visitor.page.url
 
-    post(server.url, "cellar", "Bob", "cellar two")
-    post(server.url, "attic", "Ann", "attic three")
+    post_message(server.url, "cellar", "Bob", "cellar two")
+    post_message(server.url, "attic", "Ann", "attic three")
     expect(board.locator(".board-entry").first).to_contain_text("attic three")
     expect(board.locator(".board-entry", has_text="cellar two")).to_have_count(0)
 

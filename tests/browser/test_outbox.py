@@ -4,15 +4,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import start_server
-
 
 @pytest.fixture
-def strict_server(tmp_path):
+def strict_server(servers):
     """A server that lets a person send one message, then one every half second."""
-    server = start_server(tmp_path, env={"SEND_BURST": "1", "SEND_RATE_PER_SECOND": "2"})
-    yield server
-    server.stop()
+    return servers({"SEND_BURST": "1", "SEND_RATE_PER_SECOND": "2"})
 
 
 COUNT_COPIES = """() => {

@@ -4,29 +4,30 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.rest import post, texts
+from tests.helpers import post_message, stored_texts
 
 
 @pytest.mark.parametrize("how", ["stop", "kill"])  # SIGTERM as platforms do, and a crash
-def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_server, people, how):
-    ann = people(live_server.url)
+def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(servers, people, how):
+    server = servers()
+    ann = people(server.url)
     ann.goto("/chat?name=Ann&room=restart")
     ann.wait_joined("Ann")
-    post(live_server.url, "restart", "Other", "before the restart")
+    post_message(server.url, "restart", "Other", "before the restart")
     expect(ann.page.locator("#messages li.msg", has_text="before the restart")).to_be_visible()
     state = ann.page.locator("#conn-state")
     expect(state).to_have_attribute("data-state", "connected")
 
-    getattr(live_server, how)()
+    getattr(server, how)()
     expect(state).to_have_attribute("data-state", "reconnecting")
     ann.say("written while offline")
     pending = ann.page.locator("#outbox li.pending", has_text="written while offline")
     expect(pending.locator(".msg-status")).to_have_text("sending…")
 
-    live_server.start()
+    server.start()
     missed = [f"missed {number}" for number in range(1, 6)]
     for text in missed:
-        post(live_server.url, "restart", "Other", text)
+        post_message(server.url, "restart", "Other", text)
 
     expect(state).to_have_attribute("data-state", "connected", timeout=20_000)
     log = ann.page.locator("#messages li.msg .msg-text")
@@ -44,4 +45,4 @@ def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(live_serv
         "items => items.map(item => item.dataset.seq)")]
     assert seqs == list(range(1, len(seqs) + 1)), seqs
 
-    assert texts(live_server.url, "restart").count("written while offline") == 1
+    assert stored_texts(server.url, "restart").count("written while offline") == 1

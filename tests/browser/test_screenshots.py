@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.rest import post
+from tests.helpers import post_message
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "height": 740}}
 
@@ -13,7 +13,7 @@ def test_chat_screenshots_desktop_and_phone(server, people, artifacts):
     for text in ["Welcome to the screenshot room!", "안녕하세요, 반갑습니다 👋",
                  "A longer message that has to wrap over several lines on a narrow phone "
                  "screen, to show that nothing overflows sideways."]:
-        post(server.url, room, "Mina", text)
+        post_message(server.url, room, "Mina", text)
     mina = people(server.url)
     mina.goto(f"/chat?name=Mina&room={room}")
     mina.wait_joined("Mina")
@@ -32,7 +32,7 @@ def test_chat_screenshots_desktop_and_phone(server, people, artifacts):
 
 
 def test_every_page_fits_a_360_pixel_phone(server, people, artifacts):
-    post(server.url, "lobby", "Mina", "a message so the board is not empty")
+    post_message(server.url, "lobby", "Mina", "a message so the board is not empty")
     phone = people(server.url, viewport=SIZES["phone"])
     for path, name in [("/", "home"), ("/rtcjoin", "rtcjoin"), ("/intro", "intro"),
                        ("/embed?room=lobby", "embed")]:

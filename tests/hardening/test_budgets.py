@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 
 import pytest
 import requests
 import websocket
 
-from tests.hardening.conftest import full_log
-from tests.helpers import engineio_websocket, wait_for
-from tests.scaleout.clients import session_from
+from tests.clients import engineio_websocket, session_from
+from tests.helpers import wait_for
 
 ATTACKER = "127.0.0.2"
 # The limits these tests are about, at their defaults (QUIET_LIMITS raises them).
@@ -29,9 +27,7 @@ class RawClient:
     """A Socket.IO connection from ATTACKER that sends without waiting and collects acks by id."""
 
     def __init__(self, server) -> None:
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10,
-                                        source_address=(ATTACKER, 0))
-        self.ws = engineio_websocket(server.url, socket=sock, timeout=10)
+        self.ws = engineio_websocket(server.url, source=ATTACKER, timeout=10)
         self.next_id = 0
         self.acks: dict[int, list] = {}
         self.closed = False
@@ -190,7 +186,7 @@ def test_a_sustained_flood_is_closed_after_the_window(servers, clients):
     # Refused from the 21st send (0.4 s in), closed 2 s after that; not for the first burst.
     assert 2 <= lasted < 5, lasted
     watcher.wait_for_text("Flood has left.")
-    assert full_log(server).count("refused for 2 s on end") == 1
+    assert server.full_log().count("refused for 2 s on end") == 1
     stored_spam = [m for m in watcher.chat_messages() if m["user"] == "Flood"]
     assert len(stored_spam) <= 20 + 5 * lasted
 
@@ -213,7 +209,7 @@ def test_an_event_with_extra_arguments_closes_the_connection_with_one_warning(
     assert attacker.wait_closed(5), "the connection stayed open"
     wait_for(lambda: requests.get(server.url + "/rooms", timeout=5).json()["results"] == [
         {"roomname": "x", "users": [{"name": "Bystander"}]}], message="the attacker gone")
-    log = full_log(server)
+    log = server.full_log()
     assert log.count("malformed packet") == 1, log
     assert "Traceback" not in log
     assert bystander.call("sendMessage", "fine")[0] is None

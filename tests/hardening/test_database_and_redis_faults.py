@@ -16,10 +16,9 @@ import psycopg2
 import pytest
 import requests
 
-from tests.hardening.conftest import full_log
-from tests.helpers import postgres_schema_url, wait_for
+from tests.clients import session_from
+from tests.helpers import wait_for
 from tests.own_redis import OwnRedis
-from tests.scaleout.clients import session_from
 
 WRITERS = 24  # more than the server's 15 pooled connections, over distinct rooms
 LOCK_HELD = 4.0
@@ -48,15 +47,12 @@ def postgres_rows_locked(url):
             db.rollback()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def locked_database(request, tmp_path):
+@pytest.fixture
+def locked_database(database_url):
     """(server settings, a context manager that holds the lock)."""
-    if request.param == "sqlite":
-        yield {}, lambda: sqlite_locked(tmp_path / "chat.sqlite3")  # ServerProcess's file
-        return
-    url, drop = postgres_schema_url()
-    yield {"DATABASE_URL": url}, lambda: postgres_rows_locked(url)
-    drop()
+    if database_url.startswith("sqlite:///"):
+        return {}, lambda: sqlite_locked(database_url.removeprefix("sqlite:///"))
+    return {"DATABASE_URL": database_url}, lambda: postgres_rows_locked(database_url)
 
 
 @pytest.mark.slow
@@ -107,7 +103,7 @@ def test_writers_stuck_behind_a_lock_leave_reads_healthz_and_other_rooms_alone(
     assert 201 in statuses  # the writers with a place waited for the lock and wrote
     assert alice.sio.connected and bob.sio.connected
     assert alice.call("sendMessage", "after the lock")[0] is None
-    assert "Traceback" not in full_log(server)
+    assert "Traceback" not in server.full_log()
 
 
 @pytest.fixture
@@ -145,7 +141,7 @@ def test_redis_unreachable_gives_503s_and_error_acks_without_tracebacks(
     assert error is None and message["text"] == "stored all the same"
     assert_redis_refused(server)
 
-    log = full_log(server)
+    log = server.full_log()
     assert "Traceback" not in log
     assert log.count("presence: Redis is not answering") == 1, log  # once, not per request
 
@@ -172,4 +168,4 @@ def test_redis_stalled_sends_are_acked_quickly_and_healthz_says_so(servers, clie
     wait_for(lambda: requests.get(server.url + "/healthz", timeout=3).status_code == 200,
              timeout=5, message="healthy again once Redis answers")
     assert requests.get(server.url + "/rooms", timeout=3).status_code == 200
-    assert "Traceback" not in full_log(server)
+    assert "Traceback" not in server.full_log()

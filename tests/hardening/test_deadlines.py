@@ -6,24 +6,15 @@ import errno
 import select
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.hardening.conftest import full_log
-from tests.helpers import ROOT, ServerProcess, free_port, wait_for
+from tests.clients import open_from
+from tests.helpers import app_py_under, start_up, wait_for
 
 ATTACKER = "127.0.0.2"
-
-
-def open_from(source: str, port: int, destination: str = "127.0.0.1") -> socket.socket:
-    family = socket.AF_INET6 if ":" in source else socket.AF_INET
-    connection = socket.socket(family, socket.SOCK_STREAM)
-    connection.bind((source, 0))
-    connection.connect((destination, port))
-    return connection
 
 
 def dribble(connection: socket.socket, data: bytes, every: float, for_seconds: float):
@@ -75,7 +66,7 @@ def test_headers_dribbled_within_the_socket_timeout_are_cut_at_the_headers_deadl
         assert answer is not None, "slow headers still held their connection after 4.5 s"
         assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
     assert healthz(server) == 200
-    assert "its request headers took over 1.5s" in full_log(server)
+    assert "its request headers took over 1.5s" in server.full_log()
 
 
 def test_keep_alive_waits_for_its_next_request_as_long_as_the_socket_timeout(servers):
@@ -102,7 +93,7 @@ def test_a_body_slower_than_the_minimum_rate_is_cut(servers):
             assert answer.startswith(b"HTTP/1.1 400")
             answer_then_close(slow)  # and the connection is closed
     assert healthz(server) == 200
-    assert "its request body came slower than 100 bytes/s" in full_log(server)
+    assert "its request body came slower than 100 bytes/s" in server.full_log()
 
 
 def test_a_body_that_keeps_the_minimum_rate_is_read(servers):
@@ -196,27 +187,10 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(servers):
 # Settings checked at start, and file handles -----------------------------------------
 
 
-def app_py_under(open_files: int) -> list[str]:
-    """`python app.py` with its open-file limit, soft and hard, at `open_files`."""
-    return [sys.executable, "-c",
-            f"import resource, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, "
-            f"({open_files}, {open_files})); runpy.run_path('app.py', run_name='__main__')"]
-
-
-def start_up(env: dict[str, str], open_files: int = 1024) -> subprocess.CompletedProcess:
-    """Run `python app.py` expecting it to refuse to start."""
-    command = app_py_under(open_files)
-    environment = {**ServerProcess(ROOT).env, "PORT": str(free_port()), **env}
-    try:
-        return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
-                              text=True, timeout=20)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"the server started with {env}") from None
-
-
 @pytest.mark.parametrize("value", ["0", "-5"])
 def test_max_connections_of_zero_or_less_is_a_start_up_error(tmp_path, value):
-    result = start_up({"MAX_CONNECTIONS": value, "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
+    result = start_up({"MAX_CONNECTIONS": value, "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"},
+                      open_files=1024)
     assert result.returncode != 0
     assert f"MAX_CONNECTIONS must be at least 1, not {value}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -231,29 +205,26 @@ def test_max_connections_beyond_the_open_file_limit_is_a_start_up_error(tmp_path
     assert "Traceback" not in result.stderr
 
 
-def test_connections_past_the_open_file_limit_wait_and_the_server_lives(tmp_path):
+def test_connections_past_the_open_file_limit_wait_and_the_server_lives(servers):
     open_files = 256
-    server = ServerProcess(tmp_path, {"MAX_CONNECTIONS_PER_ADDRESS": "0",
-                                      "HEADERS_TIMEOUT": "30", "SOCKET_TIMEOUT": "30"},
-                           command=app_py_under(open_files))
-    server.start()
+    server = servers({"MAX_CONNECTIONS_PER_ADDRESS": "0", "HEADERS_TIMEOUT": "30",
+                      "SOCKET_TIMEOUT": "30"}, command=app_py_under(open_files))
     flood = []
     try:
         for _ in range(open_files + 50):
             flood.append(open_from(ATTACKER, server.port))
         wait_for(lambda: server.process.poll() is not None or "connections (MAX_CONNECTIONS) in use"
-                 in full_log(server), timeout=10, message="the server full")
+                 in server.full_log(), timeout=10, message="the server full")
         assert server.process.poll() is None, "the server exited:\n" + server.log()
         for connection in flood:
             connection.close()
         flood.clear()
         wait_for(lambda: healthz(server) == 200, timeout=10, message="/healthz after the flood")
         assert server.process.poll() is None
-        assert "serving up to 192 connections" in full_log(server)
+        assert "serving up to 192 connections" in server.full_log()
     finally:
         for connection in flood:
             connection.close()
-        server.kill()
 
 
 def test_out_of_file_handles_in_accept_refuses_that_connection_and_keeps_listening():

@@ -17,7 +17,7 @@ import pytest
 import requests
 import websocket
 
-from tests.hardening.conftest import full_log
+from tests.clients import engineio_websocket, open_from
 
 ATTACKER = "127.0.0.2"
 MIB = 1024 * 1024
@@ -40,18 +40,9 @@ def frame(opcode: int, payload: bytes = b"", final: bool = True) -> bytes:
     return head + mask + masked
 
 
-def attacker_socket(server) -> socket.socket:
-    """A TCP connection to the server from the attacker's address."""
-    sock = socket.socket()
-    sock.bind((ATTACKER, 0))
-    sock.settimeout(5)
-    sock.connect(("127.0.0.1", server.port))
-    return sock
-
-
 def raw_upgrade(server) -> socket.socket:
     """An upgraded Engine.IO WebSocket from the attacker's address, its open packet read."""
-    sock = attacker_socket(server)
+    sock = open_from(ATTACKER, server.port, timeout=5)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
                   f"Host: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
@@ -62,17 +53,6 @@ def raw_upgrade(server) -> socket.socket:
         head += sock.recv(4096)
     assert head.startswith(b"HTTP/1.1 101"), head
     return sock
-
-
-def attacker_websocket(server) -> websocket.WebSocket:
-    """A websocket-client session from the attacker's address, namespace connected."""
-    ws = websocket.create_connection(
-        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-        socket=attacker_socket(server), timeout=5)
-    assert ws.recv().startswith("0{")
-    ws.send("40")
-    assert ws.recv().startswith("40{")
-    return ws
 
 
 def rss_kib(server) -> int:
@@ -162,7 +142,7 @@ def test_an_endless_fragmented_message_is_cut_once_it_passes_the_limit(served):
         attack.stop()
         sock.close()
     assert rss_kib(server) - rss_before < 50 * 1024
-    log = full_log(server)
+    log = server.full_log()
     assert log.count("message over") == 1, log[-3000:]
     assert "Traceback" not in log
 
@@ -170,7 +150,7 @@ def test_an_endless_fragmented_message_is_cut_once_it_passes_the_limit(served):
 @pytest.mark.slow
 def test_large_frames_in_a_loop_leave_the_others_served(served):
     server, victim = served
-    ws = attacker_websocket(server)
+    ws = engineio_websocket(server.url, source=ATTACKER, timeout=5)
     packet = "6" + "x" * 60_000  # an Engine.IO no-op, each one read and dropped
     attack = Attack(ws, lambda ws: ws.send(packet), seconds=4)
     try:
@@ -178,7 +158,7 @@ def test_large_frames_in_a_loop_leave_the_others_served(served):
     finally:
         attack.stop()
         ws.sock.close()
-    assert "Traceback" not in full_log(server)
+    assert "Traceback" not in server.full_log()
 
 
 @pytest.mark.slow
@@ -193,7 +173,7 @@ def test_a_flood_of_pings_is_cut(served):
     finally:
         attack.stop()
         sock.close()
-    log = full_log(server)
+    log = server.full_log()
     assert log.count("control frames") == 1, log[-3000:]
     assert "Traceback" not in log
 
@@ -204,7 +184,7 @@ ATTACHMENTS = '451000000-["x",{"_placeholder":true,"num":0}]'  # a million to fo
 @pytest.mark.parametrize("how", ["announced attachments", "binary frame"])
 def test_binary_over_websocket_closes_the_connection(served, how):
     server, victim = served
-    ws = attacker_websocket(server)
+    ws = engineio_websocket(server.url, source=ATTACKER, timeout=5)
     try:
         if how == "announced attachments":
             ws.send(ATTACHMENTS)
@@ -220,7 +200,7 @@ def test_binary_over_websocket_closes_the_connection(served, how):
     finally:
         ws.sock.close()
     assert_others_served(server, victim, seconds=0.1)
-    log = full_log(server)
+    log = server.full_log()
     assert log.count("binary") == 1, log[-3000:]
     assert "Traceback" not in log
 
@@ -237,7 +217,7 @@ def test_binary_over_long_polling_is_refused(served, body):
     answer = requests.post(url, data=body, timeout=5)
     assert answer.status_code == 400
     assert requests.get(url, timeout=5).status_code == 400  # the session is gone
-    log = full_log(server)
+    log = server.full_log()
     assert log.count("binary") == 1, log[-3000:]
     assert "Traceback" not in log
 

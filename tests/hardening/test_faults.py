@@ -14,8 +14,7 @@ import psycopg2
 import pytest
 import requests
 
-from tests.hardening.conftest import stored
-from tests.helpers import postgres_schema_url, wait_for
+from tests.helpers import stored, wait_for
 
 FAST_HEARTBEAT = {"PING_INTERVAL": "1", "PING_TIMEOUT": "1"}
 
@@ -183,14 +182,11 @@ class PostgresFaults:
                 db.rollback()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield SqliteFaults(tmp_path / "chat.sqlite3")  # ServerProcess's default file
-        return
-    url, drop = postgres_schema_url()
-    yield PostgresFaults(url)
-    drop()
+@pytest.fixture
+def database(database_url):
+    if database_url.startswith("sqlite:///"):
+        return SqliteFaults(database_url.removeprefix("sqlite:///"))
+    return PostgresFaults(database_url)
 
 
 def test_database_refusing_writes_gives_error_acks_and_no_phantom_message(

@@ -18,8 +18,8 @@ import pytest
 import requests
 import websocket
 
-from tests.hardening.conftest import QUIET_LIMITS, ChatClient, full_log
-from tests.helpers import ServerProcess
+from tests.clients import ChatClient
+from tests.helpers import QUIET_LIMITS, server_processes
 
 PROBE_ID = 424242  # the ack id of the `leave` that asks "is this connection still served?"
 CUT, REFUSED, ERROR_ACK, ALIVE = "cut", "refused", "error ack", "ignored (still served)"
@@ -28,10 +28,9 @@ PACKET_LIMIT = 1024 * 1024  # the default MAX_SOCKET_PACKET_BYTES
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("hostile")
-    server = ServerProcess(workdir, QUIET_LIMITS).start()
-    yield server
-    server.kill()
+    """One server for every case (each uses a connection of its own)."""
+    with server_processes() as start:
+        yield start(tmp_path_factory.mktemp("hostile"), QUIET_LIMITS)
 
 
 # Raw sessions: what a hostile client can do that a library client never would ----------
@@ -212,7 +211,7 @@ def test_bad_packet_is_refused_and_the_server_keeps_serving(server, transport, c
                                                             packet, polling_body, ack_id):
     assert len(packet) <= PACKET_LIMIT or case_id == "sio-oversize-frame"
     stored_before = _count_stored(server)
-    log_start = len(full_log(server))
+    log_start = len(server.full_log())
     raw = (RawWebSocket if transport == "websocket" else RawPolling)(server.url)
     try:
         raw.send(polling_body if transport == "polling" and polling_body else packet)
@@ -239,7 +238,7 @@ def test_bad_packet_is_refused_and_the_server_keeps_serving(server, transport, c
     leaked = [r.status_code for r in responses if "Traceback" in r.text]
     if leaked:
         problems.append(f"HTTP {leaked} answers carried a Python traceback to the client")
-    tracebacks = _tracebacks(full_log(server)[log_start:])
+    tracebacks = _tracebacks(server.full_log()[log_start:])
     if tracebacks:
         problems.append(f"{len(tracebacks)} traceback(s) in the log: {tracebacks}")
     assert not problems, "; ".join(problems)
@@ -247,7 +246,7 @@ def test_bad_packet_is_refused_and_the_server_keeps_serving(server, transport, c
 
 def test_a_long_polling_post_of_more_packets_than_engineio_decodes_is_refused(server):
     """Engine.IO decodes at most 16 packets per POST and logs a traceback for more."""
-    log_start = len(full_log(server))
+    log_start = len(server.full_log())
     raw = RawPolling(server.url)
     try:
         raw.send("\x1e".join(["6"] * 17))  # 17 no-ops: each alone is harmless
@@ -256,7 +255,7 @@ def test_a_long_polling_post_of_more_packets_than_engineio_decodes_is_refused(se
         raw.close()
     assert outcome == REFUSED, outcome
     assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
-    assert not _tracebacks(full_log(server)[log_start:])
+    assert not _tracebacks(server.full_log()[log_start:])
 
 
 def _tracebacks(log: str) -> list[str]:
@@ -312,13 +311,13 @@ POSTS = [
 def test_bad_post_gets_4xx_json_and_stores_nothing(server, case_id, payload):
     assert len(payload) <= 65536 or case_id == "too-big"  # within MAX_CONTENT_LENGTH
     stored_before = _count_stored(server)
-    log_start = len(full_log(server))
+    log_start = len(server.full_log())
     response = requests.post(server.url + "/messages", data=payload, headers=JSON, timeout=10)
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
     assert response.headers["Content-Type"].startswith("application/json")
     assert isinstance(response.json()["error"], str)
     assert _count_stored(server) == stored_before
-    assert _tracebacks(full_log(server)[log_start:]) == []
+    assert _tracebacks(server.full_log()[log_start:]) == []
 
 
 QUERIES = [
@@ -333,8 +332,8 @@ QUERIES = [
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_bad_query_gets_4xx_json(server, query):
-    log_start = len(full_log(server))
+    log_start = len(server.full_log())
     response = requests.get(server.url + "/messages?" + query, timeout=10)
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
     assert isinstance(response.json()["error"], str)
-    assert _tracebacks(full_log(server)[log_start:]) == []
+    assert _tracebacks(server.full_log()[log_start:]) == []

@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.hardening.conftest import full_log
-from tests.helpers import engineio_websocket, wait_for
+from tests.clients import engineio_websocket
+from tests.helpers import wait_for
 
 ATTACKER = "127.0.0.2"
 MB = 1024 * 1024
@@ -133,7 +133,7 @@ def test_client_that_stops_reading_is_cut_by_the_bytes_of_its_backlog(servers, c
     # 2 MB of backlog and what the kernel's buffers take (4 MB at most on loopback): about
     # 110 messages; 500 packets would take over 500.
     assert sent < 200, f"cut only after {sent} messages of 60 KB"
-    assert "cut a slow consumer" in full_log(server)
+    assert "cut a slow consumer" in server.full_log()
     growth = rss(server) - before
     assert growth < RSS_GROWTH_BOUND, f"RSS grew by {growth / MB:.0f} MB"
     assert reader.sio.connected and sender.sio.connected
@@ -192,7 +192,7 @@ def test_repeated_joins_from_a_client_that_never_reads_do_not_grow_memory(server
     for n in range(40, 80):
         room = "big2" if n % 2 else "big"
         attacker.send(f'42{n}["join",{{"name":"Greedy","room":"{room}","since":0}}]')
-    wait_for(lambda: "cut a slow consumer" in full_log(server), timeout=20, message="the cut")
+    wait_for(lambda: "cut a slow consumer" in server.full_log(), timeout=20, message="the cut")
     growth = rss(server) - before
     assert growth < RSS_GROWTH_BOUND, f"RSS grew by {growth / MB:.0f} MB"
     assert requests.get(server.url + "/healthz", timeout=2).ok and reader.sio.connected

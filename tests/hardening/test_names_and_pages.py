@@ -10,12 +10,10 @@ import re
 
 import pytest
 import requests
-import socketio
-from requests.adapters import HTTPAdapter
 
 from comongus import create_app
-from tests.hardening.conftest import QUIET_LIMITS, ChatClient, stored
-from tests.helpers import server_processes, wait_for
+from tests.clients import session_from
+from tests.helpers import QUIET_LIMITS, server_processes, stored, wait_for
 
 ATTACKER = "127.0.0.2"
 ALLOWED_ORIGIN = "https://a.example"
@@ -65,24 +63,6 @@ EMPTY_TEXTS = {
 }
 
 
-class FromAddress(HTTPAdapter):
-    """Connections that leave from `address` (a second loopback address)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-def attacker_session() -> requests.Session:
-    session = requests.Session()
-    session.mount("http://", FromAddress(ATTACKER))
-    return session
-
-
 @pytest.fixture(scope="module")
 def intro_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("intro") / "intro.md"
@@ -107,38 +87,20 @@ def one_origin_server(tmp_path_factory):
 
 @pytest.fixture
 def attacker():
-    session = attacker_session()
+    session = session_from(ATTACKER)
     yield session
     session.close()
 
 
 @pytest.fixture
-def attacker_socket(server):
+def attacker_socket(server, clients):
     """A Socket.IO client over long-polling from the attacker's address."""
-    opened = []
-
-    def connect():
-        client = socketio.Client(reconnection=False, http_session=attacker_session())
-        client.connect(server.url, transports=["polling"], wait_timeout=10)
-        opened.append(client)
-        return client
-
-    yield connect
-    for client in opened:
-        client.disconnect()
+    return lambda: clients(server.url, ["polling"], source=ATTACKER).sio
 
 
 @pytest.fixture
-def people(server):
-    opened = []
-
-    def open_person():
-        opened.append(ChatClient(server.url))
-        return opened[-1]
-
-    yield open_person
-    for person in opened:
-        person.close()
+def people(server, clients):
+    return lambda: clients(server.url)
 
 
 def post(session, server, username, room, text="hello", **extra):

@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from comongus import create_app
 from comongus.extensions import socketio
 from comongus.models import Message
-from tests.hardening.conftest import QUIET_LIMITS, ChatClient
-from tests.helpers import ServerProcess
+from tests.clients import ChatClient
+from tests.helpers import QUIET_LIMITS, server_processes
 
 MAX_NAME, MAX_ROOM, MAX_TEXT, MAX_CLIENT_ID, MAX_TOKEN = 32, 64, 2000, 64, 128
 # since/after/before: 0 to 2^53 - 1, exact in JavaScript and in every database (README)
@@ -465,9 +465,9 @@ def test_get_messages_answers_200_or_4xx_json(app, params):
 
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory):
-    server = ServerProcess(tmp_path_factory.mktemp("property-real"), QUIET_LIMITS).start()
-    yield server
-    server.kill()
+    """One server for every generated example (hypothesis reruns a test, not its fixtures)."""
+    with server_processes() as start:
+        yield start(tmp_path_factory.mktemp("property-real"), QUIET_LIMITS)
 
 
 def real_count(server):

@@ -1,21 +1,18 @@
 """Fixtures for several real ComongUS processes on one Redis and one PostgreSQL schema.
 
 Each test gets its own Redis key prefix (and so its own Socket.IO channel) and
-its own PostgreSQL schema; both are removed afterwards. A missing Redis,
-PostgreSQL or nginx skips, or fails under COMONGUS_REQUIRE_SERVICES=1.
+its own PostgreSQL schema; both are removed afterwards. Every server a test
+starts (`servers()`) joins that cluster. A missing Redis, PostgreSQL or nginx
+skips, or fails under COMONGUS_REQUIRE_SERVICES=1.
 """
 from __future__ import annotations
 
-import itertools
-import os
 import uuid
 
 import pytest
 
-from tests.helpers import ServerProcess, missing_service, postgres_schema_url, server_processes
-from tests.scaleout.clients import Member
-
-REDIS_URL = os.environ.get("COMONGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.clients import Member
+from tests.helpers import REDIS_URL, missing_service
 
 
 def redis_or_missing(url: str):
@@ -41,13 +38,6 @@ def redis_prefix():
 
 
 @pytest.fixture
-def postgres_url():
-    url, drop = postgres_schema_url()
-    yield url
-    drop()
-
-
-@pytest.fixture
 def cluster_env(redis_prefix, postgres_url):
     """What every process of one test's cluster shares; behind one address the caps are off."""
     return {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_prefix, "DATABASE_URL": postgres_url,
@@ -58,17 +48,9 @@ def cluster_env(redis_prefix, postgres_url):
 
 
 @pytest.fixture
-def start(tmp_path, cluster_env):
-    """Start a ComongUS process of the test's cluster: `a = start()`; all killed at the end."""
-    numbers = itertools.count()
-
-    with server_processes() as start_in:
-        def start_process(**env) -> ServerProcess:
-            workdir = tmp_path / f"p{next(numbers)}"
-            workdir.mkdir()
-            return start_in(workdir, {**cluster_env, **env})
-
-        yield start_process
+def server_defaults(cluster_env):
+    """Every server a scale-out test starts is a process of its cluster."""
+    return cluster_env
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ def users(server, room: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(start, members):
-    a, b = start(), start()
+def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(servers, members):
+    a, b = servers(), servers()
     ann, _bob = members(a.url, "Ann", "lobby"), members(a.url, "Bob", "lobby")
     cid, dan = members(b.url, "Cid", "lobby"), members(b.url, "Dan", "lobby")
     cid.wait_for_users(["Ann", "Bob", "Cid", "Dan"])
@@ -42,7 +42,7 @@ def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(start, members
     assert "reaped process" in b.log()
 
     cid.send("after the crash")
-    wait_for(lambda: dan.texts() == ["before the crash", "after the crash"])
+    wait_for(lambda: dan.room_texts() == ["before the crash", "after the crash"])
 
     a.start()  # a new process on the same port: a new id, nothing of the old one
     ann_again = members(a.url, "Ann", "lobby")  # no token: only a free name can be taken
@@ -50,7 +50,7 @@ def test_sigkill_one_process_its_members_leave_and_the_rest_go_on(start, members
     for member in (ann_again, cid, dan):
         member.wait_for_users(["Cid", "Dan", "Ann"])
     ann_again.send("back")
-    wait_for(lambda: cid.texts()[-1:] == ["back"])
+    wait_for(lambda: cid.room_texts()[-1:] == ["back"])
     time.sleep(LEASE)  # a few lease rounds later, still nobody who is not there
     assert users(a, "lobby") == users(b, "lobby") == ["Cid", "Dan", "Ann"]
     assert "Ann has left." not in ann_again.notices
@@ -82,8 +82,8 @@ def catch_up(people, sender, server, room: str, timeout: float = 15) -> list[dic
 
 
 @pytest.mark.slow
-def test_redis_stalled_mid_conversation_loses_and_doubles_nothing(start, members, own_redis):
-    a, b = start(REDIS_URL=own_redis.url), start(REDIS_URL=own_redis.url)
+def test_redis_stalled_mid_conversation_loses_and_doubles_nothing(servers, members, own_redis):
+    a, b = servers({"REDIS_URL": own_redis.url}), servers({"REDIS_URL": own_redis.url})
     people = [members(a.url, "Ann", "talk", reconnection=True),
               members(b.url, "Bob", "talk", transports=["polling"], reconnection=True),
               members(b.url, "Cid", "talk", reconnection=True),
@@ -119,15 +119,15 @@ def test_redis_stalled_mid_conversation_loses_and_doubles_nothing(start, members
     for person in people:
         wait_for(lambda p=person: p.contiguous() == len(stored), timeout=10,
                  message=f"{person.name} to hold all {len(stored)} messages")
-        assert person.texts() == [m["text"] for m in stored]
+        assert person.room_texts() == [m["text"] for m in stored]
         assert not [n for n in person.notices if n.endswith("has left.")]
     assert users(a, "talk") == users(b, "talk") == ["Ann", "Bob", "Cid", "Dan"]
 
 
 @pytest.mark.slow
 def test_redis_restarted_empty_lost_broadcasts_are_repaired_and_presence_returns(
-        start, members, own_redis):
-    a, b = start(REDIS_URL=own_redis.url), start(REDIS_URL=own_redis.url)
+        servers, members, own_redis):
+    a, b = servers({"REDIS_URL": own_redis.url}), servers({"REDIS_URL": own_redis.url})
     people = [members(a.url, "Ann", "talk", reconnection=True),
               members(b.url, "Bob", "talk", transports=["polling"], reconnection=True),
               members(b.url, "Cid", "talk", reconnection=True)]
@@ -157,7 +157,7 @@ def test_redis_restarted_empty_lost_broadcasts_are_repaired_and_presence_returns
     assert len({m["text"] for m in stored}) == len(stored)
     assert {m["id"] for m in acked} <= {m["id"] for m in stored}
     for person in people:
-        assert person.texts() == [m["text"] for m in stored]
+        assert person.room_texts() == [m["text"] for m in stored]
     assert sum(person.repairs for person in people) > 0  # broadcasts were lost, and fetched
     for server in (a, b):  # each process put its seats back into the empty Redis
         wait_for(lambda s=server: sorted(users(s, "talk")) == ["Ann", "Bob", "Cid"],
@@ -165,8 +165,8 @@ def test_redis_restarted_empty_lost_broadcasts_are_repaired_and_presence_returns
 
 
 @pytest.mark.slow
-def test_sigterm_members_leave_at_once_without_waiting_for_the_lease(start, members):
-    a, b = start(PRESENCE_LEASE_SECONDS="60"), start(PRESENCE_LEASE_SECONDS="60")
+def test_sigterm_members_leave_at_once_without_waiting_for_the_lease(servers, members):
+    a, b = servers({"PRESENCE_LEASE_SECONDS": "60"}), servers({"PRESENCE_LEASE_SECONDS": "60"})
     for i in range(20):
         members(a.url, f"A{i}", "lobby")
     cid = members(b.url, "Cid", "lobby")

@@ -7,8 +7,7 @@ import threading
 import pytest
 
 from comongus.presence import MemoryPresence, NameTaken, RedisPresence, Seat, redis_client
-from tests.helpers import wait_for
-from tests.scaleout.conftest import REDIS_URL
+from tests.helpers import REDIS_URL, wait_for
 
 
 @pytest.fixture

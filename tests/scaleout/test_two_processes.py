@@ -19,8 +19,8 @@ def stored(server, room: str) -> list[dict]:
                         params={"roomname": room, "limit": 1000}).json()["results"]
 
 
-def test_chat_presence_and_rest_reach_across_processes(start, members):
-    a, b = start(), start()
+def test_chat_presence_and_rest_reach_across_processes(servers, members):
+    a, b = servers(), servers()
     ann = members(a.url, "Ann", "lobby")
     bob = members(b.url, "Bob", "lobby", transports=["polling"])
     cid = members(b.url, "Cid", "lobby")
@@ -30,14 +30,14 @@ def test_chat_presence_and_rest_reach_across_processes(start, members):
 
     sent = ann.send("hello from a")
     for member in (bob, cid):
-        wait_for(lambda m=member: m.texts() == ["hello from a"], message="delivery to b")
+        wait_for(lambda m=member: m.room_texts() == ["hello from a"], message="delivery to b")
     bob.send("hello from b")
-    wait_for(lambda: ann.texts() == ["hello from a", "hello from b"], message="delivery to a")
+    wait_for(lambda: ann.room_texts() == ["hello from a", "hello from b"], message="delivery to a")
 
     posted = requests.post(b.url + "/messages", timeout=5,
                            json={"username": "Board", "text": "over REST", "roomname": "lobby"})
     assert posted.status_code == 201 and posted.json()["seq"] == 3
-    wait_for(lambda: ann.texts()[-1:] == ["over REST"], message="REST post reaching a")
+    wait_for(lambda: ann.room_texts()[-1:] == ["over REST"], message="REST post reaching a")
     expected = [{"roomname": "lobby", "users": [{"name": n} for n in ("Ann", "Bob", "Cid")]}]
     assert rooms(a) == rooms(b) == expected
     assert [m["id"] for m in stored(a, "lobby")][0] == sent["id"]
@@ -48,8 +48,8 @@ def test_chat_presence_and_rest_reach_across_processes(start, members):
     assert ann.repairs == bob.repairs == 0  # nothing was lost, nothing needed fetching
 
 
-def test_a_name_is_unique_across_processes_and_a_token_shares_it(start, members):
-    a, b = start(), start()
+def test_a_name_is_unique_across_processes_and_a_token_shares_it(servers, members):
+    a, b = servers(), servers()
     members(a.url, "Ann", "lobby", token="ann-token")
     taken = members(b.url, "ANN", "lobby", token="someone-else")
     assert taken.join_errors and "taken" in taken.join_errors[0]
@@ -59,8 +59,8 @@ def test_a_name_is_unique_across_processes_and_a_token_shares_it(start, members)
 
 
 @pytest.mark.slow
-def test_racing_joins_of_one_name_on_two_processes_never_both_succeed(start):
-    a, b = start(), start()
+def test_racing_joins_of_one_name_on_two_processes_never_both_succeed(servers):
+    a, b = servers(), servers()
     clients = [socketio.Client(reconnection=False) for _ in range(2)]
     for client, server in zip(clients, (a, b), strict=True):
         client.connect(server.url, transports=["websocket"], wait_timeout=10)
@@ -88,15 +88,11 @@ def test_racing_joins_of_one_name_on_two_processes_never_both_succeed(start):
 
 
 @pytest.mark.slow
-def test_seq_is_gap_free_and_delivered_in_order_with_writers_on_both(start, members):
-    a, b = start(), start()
+def test_seq_is_gap_free_and_delivered_in_order_with_writers_on_both(servers, members):
+    a, b = servers(), servers()
     readers = [members(a.url, "Reader A", "busy"), members(b.url, "Reader B", "busy")]
     writers = [members(server.url, f"Writer {i}", "busy")
                for i, server in enumerate((a, b, a, b))]
-    arrivals = {id(reader): [] for reader in readers}
-    for reader in readers:
-        reader.sio.on("message", lambda m, r=reader: (arrivals[id(r)].append(m["seq"]),
-                                                      r._on_message(m)))
     acked: list[dict] = []
 
     def write(writer):
@@ -113,5 +109,5 @@ def test_seq_is_gap_free_and_delivered_in_order_with_writers_on_both(start, memb
     assert [m["seq"] for m in stored(b, "busy")] == list(range(1, total + 1))
     for reader in readers:
         wait_for(lambda r=reader: r.contiguous() == total, message="every message")
-        live = [seq for seq in arrivals[id(reader)] if seq is not None]
+        live = [m["seq"] for m in reader.chat_messages()]  # in the order they were handled
         assert live == sorted(live) == list(range(1, total + 1))  # seq order, no repeats

@@ -5,85 +5,36 @@ from __future__ import annotations
 import contextlib
 import select
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 
 import psycopg2
 import pytest
 import requests
-import socketio
 
-from tests.helpers import ROOT, ServerProcess, free_port, postgres_schema_url, wait_for
+from tests.clients import open_from
+from tests.helpers import start_up, wait_for
 
 GEVENT = {"SERVER": "gevent", "HANDSHAKE_BURST": "1000", "SEND_BURST": "1000",
           "EVENT_BUDGET_BURST": "1000"}
 ATTACKER = "127.0.0.2"
 
 
-class Person:
-    """A python-socketio client that records the chat messages it receives."""
-
-    def __init__(self, url: str, transport: str) -> None:
-        self.sio = socketio.Client(reconnection=False)
-        self.texts: list[str] = []
-        self.disconnected = threading.Event()
-        self.sio.on("message", lambda m: self.texts.append(m["text"]))
-        self.sio.on("disconnect", lambda *_: self.disconnected.set())
-        self.sio.connect(url, transports=[transport], wait_timeout=10)
-
-    def call(self, event, data):
-        return self.sio.call(event, data, timeout=10)
-
-    def wait_for_text(self, text: str) -> None:
-        wait_for(lambda: text in self.texts, timeout=10, message=repr(text))
-
-    def close(self) -> None:
-        if self.sio.connected:
-            self.sio.disconnect()
-
-
 @pytest.fixture
-def people():
-    opened: list[Person] = []
-
-    def open_person(url, transport="websocket"):
-        opened.append(Person(url, transport))
-        return opened[-1]
-
-    yield open_person
-    for person in opened:
-        person.close()
-
-
-@pytest.fixture
-def gevent_servers(tmp_path):
-    started: list[ServerProcess] = []
-
+def gevent_servers(servers):
+    """Start `SERVER=gevent python app.py` servers, checking they run on gevent."""
     def start(env=None):
-        started.append(ServerProcess(tmp_path, {**GEVENT, **(env or {})}).start())
-        assert "(gevent)" in started[-1].log(), started[-1].log()
-        return started[-1]
+        server = servers({**GEVENT, **(env or {})})
+        assert "(gevent)" in server.log(), server.log()
+        return server
 
-    yield start
-    for server in started:
-        server.kill()
-
-
-def open_from(source: str, port: int) -> socket.socket:
-    connection = socket.socket()
-    connection.bind((source, 0))
-    connection.connect(("127.0.0.1", port))
-    connection.settimeout(5)
-    return connection
+    return start
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_people_chat_and_catch_up_over_each_transport(gevent_servers, people, transport):
+def test_people_chat_and_catch_up_over_each_transport(gevent_servers, clients, transport):
     server = gevent_servers()
-    alice, bob = people(server.url, transport), people(server.url, transport)
+    alice, bob = clients(server.url, [transport]), clients(server.url, [transport])
     assert alice.sio.transport() == transport
     assert alice.call("join", {"name": "Alice", "room": "lobby", "token": "a"})[0] is None
     assert bob.call("join", {"name": "Bob", "room": "lobby"})[0] is None
@@ -96,16 +47,16 @@ def test_people_chat_and_catch_up_over_each_transport(gevent_servers, people, tr
     alice.wait_for_text("from REST")
     alice.close()
     bob.call("sendMessage", "while Alice was away")
-    back = people(server.url, transport)
+    back = clients(server.url, [transport])
     error, joined = back.call("join", {"name": "Alice", "room": "lobby", "since": 2,
                                        "token": "a"})
     assert error is None
     assert [m["text"] for m in joined["history"]] == ["while Alice was away"]
 
 
-def test_sigterm_closes_every_session_and_exits_zero(gevent_servers, people):
+def test_sigterm_closes_every_session_and_exits_zero(gevent_servers, clients):
     server = gevent_servers()
-    alice, bob = people(server.url, "websocket"), people(server.url, "polling")
+    alice, bob = clients(server.url, ["websocket"]), clients(server.url, ["polling"])
     alice.call("join", {"name": "Alice", "room": "lobby"})
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(10) == 0
@@ -115,9 +66,9 @@ def test_sigterm_closes_every_session_and_exits_zero(gevent_servers, people):
 
 def test_one_address_past_its_cap_gets_503_and_others_are_served(gevent_servers):
     server = gevent_servers({"MAX_CONNECTIONS_PER_ADDRESS": "3"})
-    held = [open_from(ATTACKER, server.port) for _ in range(3)]
+    held = [open_from(ATTACKER, server.port, timeout=5) for _ in range(3)]
     try:
-        refused = open_from(ATTACKER, server.port)
+        refused = open_from(ATTACKER, server.port, timeout=5)
         assert refused.recv(4096).startswith(b"HTTP/1.1 503")
         refused.close()
         assert requests.get(server.url + "/healthz", timeout=2).status_code == 200
@@ -128,7 +79,7 @@ def test_one_address_past_its_cap_gets_503_and_others_are_served(gevent_servers)
 
 def test_headers_that_trickle_past_the_deadline_get_408(gevent_servers):
     server = gevent_servers({"HEADERS_TIMEOUT": "1", "SOCKET_TIMEOUT": "30"})
-    slow = open_from(ATTACKER, server.port)
+    slow = open_from(ATTACKER, server.port, timeout=5)
     started = time.monotonic()
     try:
         slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: chat\r\n")
@@ -142,7 +93,7 @@ def test_headers_that_trickle_past_the_deadline_get_408(gevent_servers):
 
 def test_a_body_slower_than_the_minimum_rate_is_cut(gevent_servers):
     server = gevent_servers({"BODY_MIN_BYTES_PER_SECOND": "100", "BODY_GRACE_SECONDS": "1"})
-    slow = open_from(ATTACKER, server.port)
+    slow = open_from(ATTACKER, server.port, timeout=5)
     try:
         slow.sendall(b"POST /messages HTTP/1.1\r\nHost: chat\r\nContent-Type: application/json"
                      b"\r\nContent-Length: 5000\r\n\r\n{")
@@ -151,21 +102,6 @@ def test_a_body_slower_than_the_minimum_rate_is_cut(gevent_servers):
         assert requests.get(server.url + "/messages", timeout=2).json()["results"] == []
     finally:
         slow.close()
-
-
-def start_up(env: dict[str, str], command: list[str] | None = None,
-             open_files: int | None = None) -> subprocess.CompletedProcess:
-    """Run a server command expecting it to stop at once; its result."""
-    if open_files is not None:
-        command = [sys.executable, "-c",
-                   f"import resource, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, "
-                   f"({open_files}, {open_files})); runpy.run_path('app.py', run_name='__main__')"]
-    environment = {**ServerProcess(ROOT).env, "PORT": str(free_port()), **env}
-    try:
-        return subprocess.run(command or [sys.executable, "app.py"], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=20)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"the server started with {env}") from None
 
 
 def test_max_connections_beyond_the_open_file_limit_is_a_start_up_error(tmp_path):
@@ -224,25 +160,22 @@ def room_row_locked(url: str, room: str):
 
 @pytest.mark.slow
 def test_a_write_waiting_on_a_postgresql_lock_leaves_other_chats_running(
-        gevent_servers, people):
-    url, drop = postgres_schema_url()
-    try:
-        server = gevent_servers({"DATABASE_URL": url, "DATABASE_WAIT_SECONDS": "10"})
-        stuck, alice, bob = (people(server.url) for _ in range(3))
-        stuck.call("join", {"name": "Stuck", "room": "locked"})
-        stuck.call("sendMessage", "makes the room's row")
-        alice.call("join", {"name": "Alice", "room": "calm"})
-        bob.call("join", {"name": "Bob", "room": "calm"})
-        with room_row_locked(url, "locked"):
-            acks = []
-            stuck.sio.emit("sendMessage", "waits for the lock", callback=lambda *a: acks.append(a))
-            time.sleep(0.5)  # the write is now waiting on PostgreSQL
-            for n in range(3):
-                error, _ = bob.call("sendMessage", f"round trip {n}")
-                assert error is None
-                alice.wait_for_text(f"round trip {n}")
-            assert acks == []
-        wait_for(lambda: acks, timeout=10, message="the waiting write's ack")
-        assert acks[0][0] is None
-    finally:
-        drop()
+        gevent_servers, clients, postgres_url):
+    url = postgres_url
+    server = gevent_servers({"DATABASE_URL": url, "DATABASE_WAIT_SECONDS": "10"})
+    stuck, alice, bob = (clients(server.url) for _ in range(3))
+    stuck.call("join", {"name": "Stuck", "room": "locked"})
+    stuck.call("sendMessage", "makes the room's row")
+    alice.call("join", {"name": "Alice", "room": "calm"})
+    bob.call("join", {"name": "Bob", "room": "calm"})
+    with room_row_locked(url, "locked"):
+        acks = []
+        stuck.sio.emit("sendMessage", "waits for the lock", callback=lambda *a: acks.append(a))
+        time.sleep(0.5)  # the write is now waiting on PostgreSQL
+        for n in range(3):
+            error, _ = bob.call("sendMessage", f"round trip {n}")
+            assert error is None
+            alice.wait_for_text(f"round trip {n}")
+        assert acks == []
+    wait_for(lambda: acks, timeout=10, message="the waiting write's ack")
+    assert acks[0][0] is None

@@ -28,9 +28,10 @@ def test_readme_has_curl_examples():
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_readme_curl_examples_work_as_printed(live_server):
+def test_readme_curl_examples_work_as_printed(servers):
+    server = servers()
     for command, shown in readme_curl_examples():
-        command = command.replace("http://127.0.0.1:5000", live_server.url)
+        command = command.replace("http://127.0.0.1:5000", server.url)
         command = command.replace("curl -s", "curl -s -w '\\n%{http_code}'", 1)
         result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=10)
         body, status = result.stdout.rsplit("\n", 1)

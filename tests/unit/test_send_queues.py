@@ -1,0 +1,87 @@
+"""The tuned Engine.IO send queue on eventlet.
+
+The real-server tests run every packet through it; these pin down the edges a
+chat would only show under load: many writers woken by one broadcast, a writer
+that gives up waiting or is killed while it waits.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet's own deprecation notice
+    import eventlet
+
+from comongus.eventlet_tuning.send_queues import Empty, SendQueue
+
+
+def drain(queue, got, count):
+    for _ in range(count):
+        got.append(queue.get(timeout=30))
+        queue.task_done()
+
+
+def test_one_broadcast_wakes_every_waiting_writer_with_its_packets_in_order():
+    queues = [SendQueue() for _ in range(200)]
+    received = [[] for _ in queues]
+    writers = [eventlet.spawn(drain, queue, got, 3)
+               for queue, got in zip(queues, received, strict=True)]
+    eventlet.sleep(0)  # every writer now waits in get()
+    for packet in ("a", "b", "c"):
+        for queue in queues:
+            queue.put(packet)
+        eventlet.sleep(0)
+    for writer in writers:
+        writer.wait()
+    assert received == [["a", "b", "c"]] * len(queues)
+
+
+def test_a_get_that_waits_past_its_timeout_raises_empty_and_the_queue_still_works():
+    queue = SendQueue()
+    started = time.monotonic()
+    with pytest.raises(Empty):
+        eventlet.spawn(queue.get, timeout=0.2).wait()
+    assert 0.2 <= time.monotonic() - started < 5
+    queue.put("later")
+    assert eventlet.spawn(queue.get, timeout=1).wait() == "later"
+
+
+def test_not_blocking_on_an_empty_queue_raises_empty_at_once():
+    queue = SendQueue()
+    with pytest.raises(Empty):
+        queue.get(block=False)
+    with pytest.raises(Empty):
+        queue.get_nowait()
+    queue.put(None)
+    assert queue.qsize() == 1 and not queue.empty()
+    assert queue.get_nowait() is None
+
+
+def test_a_writer_killed_while_waiting_leaves_the_next_one_its_packet():
+    queue = SendQueue()
+    doomed = eventlet.spawn(queue.get)
+    eventlet.sleep(0)
+    doomed.kill()
+    survivor = eventlet.spawn(queue.get, timeout=5)
+    eventlet.sleep(0)
+    queue.put("kept")
+    assert survivor.wait() == "kept"
+
+
+def test_join_waits_until_every_packet_is_marked_done():
+    queue = SendQueue()
+    for packet in ("one", "two", None):
+        queue.put(packet)
+    joined = eventlet.spawn(queue.join)
+    got = []
+    eventlet.spawn(drain, queue, got, 2).wait()
+    eventlet.sleep(0)
+    assert not joined.dead  # one packet is still not done
+    eventlet.spawn(drain, queue, got, 1).wait()
+    joined.wait()
+    assert got == ["one", "two", None]
+    with pytest.raises(ValueError):
+        queue.task_done()
