@@ -4,7 +4,7 @@ Each hook replaces, copies or wraps an upstream function, or uses one of its
 private names. Where the installed versions are not the ones the hooks were
 written against, or a private name is gone, the tuning does not install and the
 server runs stock. `FINGERPRINTED` lists the upstream functions whose source the
-hooks follow; tests/test_eventlet_tuning.py compares their source with
+hooks follow; tests/unit/test_tuning_seam.py compares their source with
 fingerprints.json, so an upgrade fails CI with the name of the function to
 re-read (docs/architecture.md says how).
 """
