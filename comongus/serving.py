@@ -93,9 +93,9 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
 
     Each connection keeps its read and write buffers (8 KB and 16 KB by default)
     for as long as it is open, a WebSocket's whole life included, though a
-    WebSocket writes to the socket directly. At a thousand connections that was
-    24 MB; 2 KB each is enough for a request's head, and a larger response body
-    is written in one piece after its headers.
+    WebSocket writes to the socket directly, which adds up with thousands of
+    connections; 2 KB each is enough for a request's head, and a larger response
+    body is written in one piece after its headers.
 
     eventlet's only clock is the socket timeout, which restarts with every byte.
     Here a request's line and headers must be complete `headers_timeout` seconds
@@ -234,10 +234,10 @@ def _stop_on_sigterm(app: Flask) -> None:
 
 
 def _calm_the_garbage_collector() -> None:
-    """Collect less often: with a thousand connections alive, Python's default
-    thresholds run collections of every live object often enough to add 150 ms
-    to the slowest deliveries (benchmarks, docs/performance.md). What exists
-    at start-up is frozen out of the collections altogether."""
+    """Collect less often: with thousands of connections alive, Python's default
+    thresholds run collections of every live object often enough to delay the
+    slowest deliveries (the measured cost: docs/performance.md). What exists at
+    start-up is frozen out of the collections altogether."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
@@ -249,17 +249,16 @@ COLLECT_AFTER_DEPARTURES = 100
 def _return_freed_memory() -> None:
     """Give the memory that sessions and bursts freed back to the OS, after churn.
 
-    glibc keeps freed heap for reuse: after 1,000 people joined, some 12 MB of
-    what the join burst used stayed in the process. `malloc_trim` returns it
-    (about 2 ms with 1,000 sessions open); it runs only when the number of
-    sessions changed since the last time. Not on a libc without it (musl).
+    glibc keeps freed heap for reuse, so what a join burst used stays in the
+    process. `malloc_trim` returns it; it runs only when the number of sessions
+    changed since the last time. Not on a libc without it (musl).
 
     A closed session is garbage in reference cycles (eventlet's WebSocket and its
     frame reader, a session and its send queue), which only a full collection
     frees, and `_calm_the_garbage_collector` makes those rare. So once
     `COLLECT_AFTER_DEPARTURES` sessions have closed since the last one, whether
-    in a wave or one by one while others join, a full collection runs first:
-    about 30 ms with 1,000 open.
+    in a wave or one by one while others join, a full collection runs first
+    (its cost, like the trim's, is in docs/performance.md's records).
     """
     trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     eio = socketio.server.eio

@@ -2,7 +2,7 @@
 
 `RefuseWebSocketCompression`: browsers and socket.io-client offer
 permessage-deflate on every handshake and eventlet accepts it with no setting to
-refuse it; it then keeps ~200 KB of zlib state per socket and compresses every
+refuse it; it then keeps zlib state per socket and compresses every
 frame for every recipient, which starves the heartbeats of a full room. Hiding
 the offer makes eventlet (and simple-websocket) answer without the extension.
 The eventlet tuning relies on it: one framed packet serves every recipient only

@@ -71,7 +71,8 @@ _XOR_TABLES = [bytes(value ^ key for value in range(256)) for key in range(256)]
 
 def unmask(payload, mask: bytes) -> bytes:
     """The payload XOR its repeated 4-byte mask: every fourth byte through one
-    translate table, four times, all in C (about 3 ms per MiB)."""
+    translate table, four times, all in C (docs/architecture.md has its cost
+    against eventlet's byte-by-byte loop)."""
     data = bytearray(payload)
     for offset in range(4):
         data[offset::4] = data[offset::4].translate(_XOR_TABLES[mask[offset]])
