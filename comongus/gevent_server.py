@@ -1,4 +1,5 @@
-"""The second server: gevent's WSGI server with the caps, deadlines and clean stop of serving.py.
+"""The second server: gevent's WSGI server with the caps, deadlines and clean stop that
+serving.py gives eventlet's, both from server_limits.py.
 
 `SERVER=gevent python app.py` runs the stock Flask-SocketIO app (WebSocket
 through simple-websocket) on `gevent.pywsgi`, for when eventlet is not wanted.
