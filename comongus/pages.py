@@ -11,7 +11,16 @@ import re
 
 import markdown
 import nh3
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
@@ -56,10 +65,10 @@ def chat():
 def intro():
     """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
     room = current_app.config["INTRO_ROOM"]
-    embed_url = _public_link(url_for("pages.embed", room=room))
-    page = {**_page_settings("intro", room=room), "embedUrl": embed_url}
-    return render_template("intro.html", page=page, intro_html=_intro_html(),
-                           embed_url=embed_url)
+    return render_template("intro.html", page=_page_settings("intro", room=room),
+                           intro_html=_intro_html(),
+                           embed_url=_public_link(url_for("pages.embed", room=room)),
+                           launcher_url=_public_link(url_for("pages.launcher")))
 
 
 @bp.get("/embed")
@@ -67,6 +76,19 @@ def embed():
     """The chat alone, for an `<iframe>` on another site (`EMBED_ORIGINS` may frame it)."""
     room = request.args.get("room", "").strip()
     return render_template("embed.html", page=_page_settings("embed", room=room))
+
+
+@bp.get("/launcher.js")
+def launcher():
+    """The chat button for other sites' pages: one `<script>` line opens /embed in a panel.
+
+    Its address is in other people's pages, so it never changes: browsers check it
+    again (no-cache, ETag) rather than keep a stale copy for a year.
+    """
+    response = send_from_directory(os.path.join(current_app.static_folder, "js"), "launcher.js",
+                                   max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.after_request
