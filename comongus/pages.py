@@ -25,6 +25,8 @@ from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
 
+DEFAULT_ROOM = "lobby"  # what the join form offers when nobody named a room
+
 INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
 # A Host header a browser can send: a DNS name or IPv4 address, or a bracketed IPv6
 # address, and an optional port. Anything else never reaches a header we write.
@@ -48,7 +50,7 @@ def rtcjoin():
     """The join form: room and nickname (a failed join comes back here with its error)."""
     return render_template("rtcjoin.html", page=_page_settings("rtcjoin"),
                            name=request.args.get("name", ""),
-                           room=request.args.get("room", ""))
+                           room=request.args.get("room", "") or DEFAULT_ROOM)
 
 
 @bp.get("/chat")

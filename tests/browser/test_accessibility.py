@@ -22,8 +22,12 @@ def open_home(person):
 
 
 def open_rtcjoin(person):
+    """The join form with the list of rooms people are in (someone is, in another tab)."""
+    other_tab = person.context.new_page()
+    other_tab.goto(f"{person.base_url}/chat?name=Host&room={ROOM}-busy")
+    expect(other_tab.locator("#people .person", has_text="Host")).to_be_visible()
     person.goto("/rtcjoin")
-    expect(person.page.locator("#room")).to_be_visible()
+    expect(person.page.locator("#active-rooms button").first).to_be_visible()
 
 
 def open_chat_refused(person):
