@@ -249,6 +249,7 @@ def test_since_replay_is_capped_and_rest_pages_the_rest(connect, client, save):
     assert [m["seq"] for m in rest["results"]] == [8, 9, 10, 11, 12]
 
 
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=0.3)
 def test_token_lets_one_person_hold_a_name_from_several_tabs(connect):
     bob = connect()
     bob.join("Bob", "lobby")
