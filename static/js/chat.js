@@ -6,6 +6,7 @@ import { fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
 const NICKNAME_KEY = "comongus.nickname";
+const ROOM_KEY = "comongus.room"; // the room joined and not left: /intro and /embed rejoin it on reload
 const JOIN_ERROR_KEY = "comongus.joinError";
 const TYPING_IDLE_MS = 3000; // quiet this long: "stopped typing"
 const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others forget
@@ -115,6 +116,7 @@ const handlers = {
   joined({ user, users, first }) {
     me = user;
     remember(NICKNAME_KEY, user);
+    remember(ROOM_KEY, connection.room);
     drawPeople(users);
     updateLoadEarlier();
     if (first) {
@@ -329,6 +331,7 @@ function onOutboxClick(event) {
 async function onLeave() {
   if (!connection) return;
   await connection.leave();
+  forget(ROOM_KEY);
   if (settings.page === "chat") {
     location.href = `/rtcjoin?${new URLSearchParams({ room: settings.room })}`;
     return;
@@ -344,6 +347,14 @@ function remember(key, value, storage = localStorage) {
     storage.setItem(key, value);
   } catch {
     // Storage disabled: nothing is remembered, everything still works.
+  }
+}
+
+function forget(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // Storage disabled: nothing was remembered.
   }
 }
 
@@ -377,8 +388,11 @@ onLanguageChange(() => {
   drawTyping();
 });
 
+const rejoinRoom = remembered(ROOM_KEY);
 if (settings.page === "chat") {
   start(settings.name, settings.room);
+} else if (remembered(NICKNAME_KEY) && rejoinRoom && (settings.room || rejoinRoom) === rejoinRoom) {
+  start(remembered(NICKNAME_KEY), rejoinRoom); // a reload, not a new visit: no join form again
 } else {
   showJoinForm("");
 }
