@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, presence
+from . import announcer, departures, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -82,6 +82,8 @@ class ChatService:
         self.config = app.config
         self.presence: presence.Presence = app.extensions["comongus.presence"]
         self.announcer: announcer.Announcer = app.extensions["comongus.announcer"]
+        self.departures: departures.Departures = app.extensions["comongus.departures"]
+        self.leave_grace = app.config["LEAVE_GRACE_SECONDS"]
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
 
     # Connections ---------------------------------------------------------------
@@ -91,9 +93,11 @@ class ChatService:
         self._budgets[sid] = ConnectionBudget(self.config)
 
     def disconnect(self, sid: str) -> None:
-        """A connection ended, for any reason: it leaves its room."""
+        """A connection ended, for any reason: it leaves its room. If it was its name's
+        last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
+        it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
-        self.leave(sid)
+        self._unseat(sid, self.leave_grace)
 
     def _pay(self, sid: str, event: str) -> bool:
         """Pay for `event`; False means refuse it. A connection that floods on and on is closed."""
@@ -257,15 +261,23 @@ class ChatService:
                       skip_sid=sid, namespace=NAMESPACE)
 
     def leave(self, sid: str) -> None:
-        """`sid` leaves its room but may stay connected; always done, even over budget."""
+        """`sid` leaves its room but may stay connected; always done, even over budget.
+        Meant, so told at once: no grace."""
         self._pay(sid, "leave")  # a flood of leaves still counts
+        self._unseat(sid, grace=0.0)
+
+    def _unseat(self, sid: str, grace: float) -> None:
         seat = self.presence.seat_of(sid)
-        gone = self.presence.leave(sid)
+        gone = self.presence.leave(sid, grace)
         if seat is not None:
             socketio.server.leave_room(sid, seat.room, namespace=NAMESPACE)
         if gone is not None:
             self.announcer.left(gone.room, gone.name)
             log.info("leave room=%r name=%r sid=%s", gone.room, gone.name, sid)
+        elif seat is not None and grace > 0:
+            self.departures.began()
+            log.info("away room=%r name=%r sid=%s: not told as leaving yet", seat.room,
+                     seat.name, sid)
 
 
 def _same_token(given: str | None, held: str | None) -> bool:
@@ -276,7 +288,9 @@ def _same_token(given: str | None, held: str | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """The app's chat service (after presence and the announcer)."""
+    """The app's chat service and the timer of its grace periods (after presence and
+    the announcer)."""
+    departures.init_app(app)
     app.extensions["comongus.chat"] = ChatService(app)
 
 

@@ -73,12 +73,14 @@ def on_typing(is_typing=None):
 
 @socketio.on("leave")
 def on_leave(payload=None):
-    """A client leaves its room but stays connected. It gets ack(null); the room, "has left"."""
+    """A client leaves its room but stays connected. It gets ack(null); the room, "has left"
+    at once if it was the name's last connection."""
     chat_service.current().leave(request.sid)
     return (None,)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """A connection ended, for any reason; its room gets "has left" if it was the name's last."""
+    """A connection ended, for any reason; its room gets "has left" if it was the name's last,
+    after a grace period for a name with a token (a reload comes back within it)."""
     chat_service.current().disconnect(request.sid)

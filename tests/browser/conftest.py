@@ -52,9 +52,13 @@ def browser():
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server shared by the browser tests that do not restart it."""
-    # The pages are under test, not the REST limit: tests fill rooms over REST.
+    # The pages are under test, not the REST limit: tests fill rooms over REST. Each
+    # person is a browser context with a token of its own, and tests reuse names:
+    # a closed page's name must be free at once (LEAVE_GRACE_SECONDS 0), so a test of
+    # quiet reloads starts a server of its own with a grace.
     with server_processes() as start:
-        yield start(tmp_path_factory.mktemp("browser-server"), {"REST_POSTS_PER_SECOND": "0"})
+        yield start(tmp_path_factory.mktemp("browser-server"),
+                    {"REST_POSTS_PER_SECOND": "0", "LEAVE_GRACE_SECONDS": "0"})
 
 
 class Person:

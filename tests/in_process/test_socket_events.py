@@ -249,6 +249,7 @@ def test_since_replay_is_capped_and_rest_pages_the_rest(connect, client, save):
     assert [m["seq"] for m in rest["results"]] == [8, 9, 10, 11, 12]
 
 
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=0.3)
 def test_token_lets_one_person_hold_a_name_from_several_tabs(connect):
     bob = connect()
     bob.join("Bob", "lobby")
@@ -444,3 +445,34 @@ def assert_names_are_the_params(notices, code):
         assert notice["text"] == f"{listed} {verb[len(people) > 1]}", notice
         named += people
     return named
+
+
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=2)
+def test_a_closed_tab_stays_listed_through_its_grace_then_is_told_as_leaving(connect, client):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby", token="alice-token")
+    bob.join("Bob", "lobby")
+    bob.wait_for_users(["Alice", "Bob"])
+    alice.disconnect()
+    assert client.get("/rooms").json["results"] == [
+        {"roomname": "lobby", "users": [{"name": "Alice"}, {"name": "Bob"}]}]
+    bob.wait_for_text("Alice has left.")
+    bob.wait_for_users(["Bob"])
+    assert all("Alice" in [user["name"] for user in data["users"]]
+               for data in bob.events("roomData")[:-1])
+
+
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=1)
+def test_a_reload_within_its_grace_is_told_nothing(connect):
+    alice, bob, carol = connect(), connect(), connect()
+    alice.join("Alice", "lobby", token="alice-token")
+    carol.join("Carol", "lobby", token="carol-token")
+    bob.join("Bob", "lobby")
+    bob.wait_for_users(["Alice", "Carol", "Bob"])
+    bob.forget()
+    alice.disconnect()
+    assert connect().join("Alice", "lobby", token="alice-token")[0] is None
+    carol.disconnect()  # after Alice: once Carol is told as leaving, Alice's grace is over
+    bob.wait_for_text("Carol has left.")
+    bob.wait_for_users(["Alice", "Bob"])
+    assert [m["text"] for m in bob.events("message")] == ["Carol has left."]
