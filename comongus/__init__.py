@@ -12,6 +12,7 @@ from . import (
     announcer,
     chat_service,
     events,  # noqa: F401  (events registers handlers)
+    owner,
     pages,
     presence,
     presence_leases,
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     rest.init_app(app)
+    owner.init_app(app)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app
