@@ -197,8 +197,8 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # name the owner chats under, which nobody else can take in any room.
         "OWNER_PASSWORD": env.get("OWNER_PASSWORD") or None,
         "OWNER_NAME": env.get("OWNER_NAME", "").strip() or "host",
-        # Sign-in tries (right or wrong) per client address: a burst, then a steady
-        # rate, so a password cannot be guessed at speed.
+        # Wrong passwords per client address: a burst, then a steady rate, so a
+        # password cannot be guessed at speed.
         "OWNER_SIGNIN_BURST": _int(env, "OWNER_SIGNIN_BURST", 5, minimum=1),
         "OWNER_SIGNINS_PER_MINUTE": _float(env, "OWNER_SIGNINS_PER_MINUTE", 5.0, positive=True),
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",

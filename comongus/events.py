@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from . import chat_service
+from . import chat_service, owner
 from .extensions import socketio
 from .refusals import Refusal
 
@@ -47,8 +47,9 @@ def on_error(error):
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Any client connects; the chat gives it a budget, and it must join to chat."""
-    chat_service.current().connect(request.sid)
+    """Any client connects; the chat gives it a budget, and it must join to chat. A
+    handshake with the owner's session cookie (of this origin) is the owner's."""
+    chat_service.current().connect(request.sid, owner.socket_is_owner())
 
 
 @socketio.on("join")

@@ -53,9 +53,11 @@ MAX_PASSWORD_BYTES = 1024
 class OwnerRefused(Refusal):
     """An owner request turned down; `status` is its HTTP status."""
 
-    def __init__(self, reason: str, code: str, status: int, **params) -> None:
-        super().__init__(reason, code, **params)
+    def __init__(self, reason: str, code: str, status: int,
+                 retry_after: int | None = None) -> None:
+        super().__init__(reason, code)
         self.status = status
+        self.retry_after = retry_after  # seconds, for a 429's Retry-After
 
 
 class SessionPerScheme(SecureCookieSessionInterface):
@@ -143,9 +145,7 @@ def bearer_is_owner() -> bool:
     given = _bearer()
     if given is None or not enabled():
         return False
-    _take_try()
-    if not _password_matches(given):
-        _wrong_password()
+    _check_password(given)
     return True
 
 
@@ -184,17 +184,21 @@ def _csrf_matches() -> bool:
             and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode()))
 
 
-def _take_try() -> None:
-    """Pay for a try at the password from this address; 429 past its budget."""
+def _check_password(given: str) -> None:
+    """Let the right password through, unless its address is out of tries; a wrong one
+    is paid for, logged and refused. Right ones cost nothing, so a script of the
+    owner's may use Bearer on every request; an address out of tries is refused
+    whatever it sends, so guessing on does not tell it when it is right."""
     tries = current_app.extensions["comongus.owner_signins"]
     address = request.remote_addr or ""
-    if not tries.take(address):
-        raise OwnerRefused("Too many sign-in tries from your address; wait a moment.",
+    if tries.exhausted(address):
+        raise OwnerRefused("Too many wrong passwords from your address; wait a moment.",
                            "rate_limited", 429, retry_after=tries.retry_after(address))
-
-
-def _wrong_password() -> None:
-    log.warning("owner sign-in refused: wrong password from %s", request.remote_addr)
+    if len(given.encode("utf-8", "surrogatepass")) <= MAX_PASSWORD_BYTES and \
+            _password_matches(given):
+        return
+    tries.take(address)
+    log.warning("owner sign-in refused: wrong password from %s", address)
     raise OwnerRefused("Wrong password.", "wrong_password", 401)
 
 
@@ -210,8 +214,7 @@ def refused(error: OwnerRefused):
 
 
 def _retry_after(error: OwnerRefused) -> dict:
-    retry = error.params.get("retry_after")
-    return {"Retry-After": str(retry)} if retry else {}
+    return {"Retry-After": str(error.retry_after)} if error.retry_after else {}
 
 
 @bp.get("/owner")
@@ -238,7 +241,6 @@ def sign_in():
     is sent back to /owner)."""
     if not enabled():
         raise OwnerRefused("There is no owner here.", "not_found", 404)
-    _take_try()
     if request.is_json:
         body = request.get_json(silent=True)
         password = body.get("password") if isinstance(body, dict) else None
@@ -246,10 +248,7 @@ def sign_in():
         password = request.form.get("password")
     if not isinstance(password, str) or not password:
         raise OwnerRefused("Send the password: {password}.", "password_required", 400)
-    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
-        _wrong_password()
-    if not _password_matches(password):
-        _wrong_password()
+    _check_password(password)
     session.clear()
     session.permanent = True
     session[SESSION_KEY] = _fingerprint()

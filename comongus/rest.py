@@ -10,10 +10,10 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from . import chat_service, presence
+from . import chat_service, owner, presence
 from .chat_service import StorageUnavailable
 from .limits import AddressBuckets
-from .payloads import rest_message
+from .payloads import members, rest_message
 from .refusals import Refusal
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
@@ -50,7 +50,10 @@ def _error(status: int, message: str, code: str, **params):
 @bp.errorhandler(Refusal)
 def refused(error: Refusal):
     """Bad input, a held name, a database or Redis that does not answer: 4xx or 503."""
-    return _error(STATUSES.get(error.code, 400), str(error), error.code, **error.params)
+    status = getattr(error, "status", None) or STATUSES.get(error.code, 400)
+    answer, status = _error(status, str(error), error.code, **error.params)
+    retry_after = getattr(error, "retry_after", None)
+    return answer, status, {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 @bp.after_app_request
@@ -131,14 +134,15 @@ def post_message():
         body = request.get_json(silent=True)
     except RecursionError:
         body = None
-    return jsonify(rest_message(chat_service.current().post(body))), 201
+    as_owner = owner.bearer_is_owner()  # the owner's name needs the owner's Bearer
+    return jsonify(rest_message(chat_service.current().post(body, as_owner))), 201
 
 
 @bp.get("/rooms")
 def list_rooms():
     """The rooms that have people in them now, with their names."""
     rooms = presence.current().occupied_rooms()  # PresenceUnavailable: a 503, logged once
-    return jsonify(results=[{"roomname": room, "users": [{"name": name} for name in names]}
+    return jsonify(results=[{"roomname": room, "users": members(names)}
                             for room, names in sorted(rooms.items())])
 
 
