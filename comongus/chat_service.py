@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, departures, owner, presence
+from . import announcer, departures, host_presence, owner, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -95,13 +95,16 @@ class ChatService:
         self._budgets[sid] = ConnectionBudget(self.config)
         if is_owner:
             self._owners.add(sid)
+            host_presence.announce(host_presence.current().connected(sid))
 
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
         last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
         it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
-        self._owners.discard(sid)
+        if sid in self._owners:
+            self._owners.discard(sid)
+            host_presence.announce(host_presence.current().disconnected(sid))
         self._unseat(sid, self.leave_grace)
 
     def _pay(self, sid: str, event: str) -> bool:
@@ -148,6 +151,9 @@ class ChatService:
                       to=sid, namespace=NAMESPACE)
         members = room_data(room, joined.members)
         ack = {"user": {"name": seat.name, "room": room}, "users": members["users"]}
+        host = host_presence.current()
+        if host is not None:
+            ack["host"] = host.state()
         if joined.again:
             # The same seat again: this socket has had every message of the room since
             # its first join (that ack's history, then live), so nothing is read again.

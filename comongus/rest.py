@@ -1,4 +1,4 @@
-"""The REST API: the message board, the occupied rooms, and a health check.
+"""The REST API: the message board, the occupied rooms, the host's presence, a health check.
 
 Every answer is JSON; bad input gets a 4xx and `{"error", "code", "params"?}` and
 changes nothing. The codes are the Socket.IO acks' (refusals.py), plus one per
@@ -144,6 +144,15 @@ def list_rooms():
     rooms = presence.current().occupied_rooms()  # PresenceUnavailable: a 503, logged once
     return jsonify(results=[{"roomname": room, "users": members(names)}
                             for room, names in sorted(rooms.items())])
+
+
+@bp.get("/host")
+def host():
+    """Whether the owner is here: `{online, since}`; 404 when there is no owner."""
+    host_presence = current_app.extensions.get("comongus.host_presence")
+    if host_presence is None:
+        return _error(404, "There is no owner here.", "not_found")
+    return jsonify(host_presence.state())
 
 
 @bp.get("/healthz")
