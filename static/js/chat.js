@@ -1,7 +1,7 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
 import { ChatConnection, isNotice, nameKey } from "./client.js";
-import { onLanguageChange, t } from "./i18n.js";
+import { codeText, onLanguageChange, t } from "./i18n.js";
 import { fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
@@ -11,8 +11,14 @@ const TYPING_IDLE_MS = 3000; // quiet this long: "stopped typing"
 const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others forget
 const TYPING_STALE_MS = 6000;
 const STICKY_PX = 48;
+const LONG_PRESS_MS = 500;
+// The join form field a refused join is about, by the ack's code (contract v1.1).
+const JOIN_ERROR_FIELDS = {
+  name_taken: "name", name_invalid: "name", name_reserved: "name", room_invalid: "room",
+};
 
 const settings = readSettings();
+view.codeExtras.max = settings.maxText;
 const $ = (id) => document.getElementById(id);
 const dom = {
   conn: $("conn-state"),
@@ -64,6 +70,7 @@ function forcedTransports() {
   return wanted === "polling" ? ["polling"] : undefined;
 }
 
+/** The join form, with `error` ({text, field}) shown next to its field, if any. */
 function showJoinForm(error) {
   dom.body.hidden = true;
   dom.conn.hidden = true; // no connection until the visitor joins
@@ -71,10 +78,18 @@ function showJoinForm(error) {
   dom.roomName.textContent = settings.room || "";
   dom.joinRoomField.hidden = Boolean(settings.room);
   if (!dom.joinName.value) dom.joinName.value = remembered(NICKNAME_KEY) || "";
-  const roomError = Boolean(error) && !settings.room && fieldOfError(error, ["room"], "name") === "room";
-  view.showFieldError(dom.joinNameError, roomError ? "" : error);
-  view.showFieldError(dom.joinRoomError, roomError ? error : "");
+  const roomError = Boolean(error) && !settings.room && error.field === "room";
+  view.showFieldError(dom.joinNameError, error && !roomError ? error.text : "");
+  view.showFieldError(dom.joinRoomError, roomError ? error.text : "");
   if (error) (roomError ? dom.joinRoom : dom.joinName).focus();
+}
+
+/** A refused join ({error, code, params}) as the text to show and the field it is about. */
+function joinError(reason) {
+  return {
+    text: codeText(reason.code, reason.params, reason.error, view.codeExtras),
+    field: JOIN_ERROR_FIELDS[reason.code] || fieldOfError(reason.error, ["room"], "name"),
+  };
 }
 
 function onJoinSubmit(event) {
@@ -124,16 +139,18 @@ const handlers = {
   },
 
   joinFailed(reason) {
+    const error = joinError(reason);
     if (settings.page === "chat") {
-      // /rtcjoin shows the server's reason next to the field it is about.
-      remember(JOIN_ERROR_KEY, JSON.stringify({ name: me, room: settings.room, error: reason }),
+      // /rtcjoin shows the reason next to the field it is about.
+      remember(JOIN_ERROR_KEY,
+        JSON.stringify({ name: me, room: settings.room, error: error.text, field: error.field }),
         sessionStorage);
       const query = new URLSearchParams({ name: me, room: settings.room });
       location.replace(`/rtcjoin?${query}`);
       return;
     }
     resetPanel();
-    showJoinForm(reason);
+    showJoinForm(error);
   },
 
   reset() {
@@ -149,6 +166,7 @@ const handlers = {
       view.insertBySeq(dom.messages, item, message.seq);
       stopShowingTyping(message.user);
     }
+    scheduleDays();
     afterAppend(stick);
     updateLoadEarlier();
   },
@@ -226,6 +244,41 @@ function clearTyping() {
   for (const timer of typingNames.values()) clearTimeout(timer);
   typingNames.clear();
   drawTyping();
+}
+
+// ------------------------------------------------------------ days and times
+
+let daysScheduled = false;
+let today = new Date().toDateString();
+
+/** Day separators once per batch (a join's history arrives in one go), not per message. */
+function scheduleDays() {
+  if (daysScheduled) return;
+  daysScheduled = true;
+  queueMicrotask(() => {
+    daysScheduled = false;
+    view.placeDays(dom.messages);
+  });
+}
+
+/** "Today" becomes "Yesterday" at midnight, while the page stays open. */
+function watchMidnight() {
+  const now = new Date().toDateString();
+  if (now !== today) {
+    today = now;
+    view.refreshTimes(dom.messages);
+  }
+}
+
+/** A long press on a time (no hover on a phone) shows its full date. */
+function onTimePress(event) {
+  const time = event.target.closest("time.time");
+  if (!time || event.pointerType === "mouse") return;
+  const timer = setTimeout(() => view.showFullTime(time), LONG_PRESS_MS);
+  const cancel = () => clearTimeout(timer);
+  for (const type of ["pointerup", "pointercancel", "pointerleave"]) {
+    time.addEventListener(type, cancel, { once: true });
+  }
 }
 
 // ------------------------------------------------------------ scrolling
@@ -334,7 +387,7 @@ async function onLeave() {
     return;
   }
   resetPanel();
-  showJoinForm("");
+  showJoinForm(null);
 }
 
 // ------------------------------------------------------------ storage
@@ -374,11 +427,19 @@ dom.scroller.addEventListener("scroll", () => {
 dom.leave.addEventListener("click", onLeave);
 onLanguageChange(() => {
   if (connection) handlers.state(connection.state);
+  view.refreshCoded(dom.body);
+  view.refreshTimes(dom.body);
   drawTyping();
 });
+dom.messages.addEventListener("pointerdown", onTimePress);
+// The browser's own long-press menu would hide the date a long press shows.
+dom.messages.addEventListener("contextmenu", (event) => {
+  if (event.target.closest("time.time")) event.preventDefault();
+});
+setInterval(watchMidnight, 60_000);
 
 if (settings.page === "chat") {
   start(settings.name, settings.room);
 } else {
-  showJoinForm("");
+  showJoinForm(null);
 }

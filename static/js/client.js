@@ -40,9 +40,10 @@ export function randomId() {
 // ---------------------------------------------------------------- REST
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, code) {
     super(message);
     this.status = status;
+    this.code = code || null; // contract v1.1: REST errors carry a code
   }
 }
 
@@ -60,7 +61,8 @@ async function requestJson(url, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    throw new ApiError((body && body.error) || `HTTP ${response.status}`, response.status);
+    throw new ApiError((body && body.error) || `HTTP ${response.status}`, response.status,
+      body && body.code);
   }
   return body;
 }
@@ -168,6 +170,15 @@ export function nameKey(name) {
   return String(name).normalize("NFKC").toLowerCase();
 }
 
+/**
+ * A failed ack as {error, code, params}: the v1 reason string, and the v1.1 code and
+ * params that let the page say it in the reader's language.
+ */
+export function failure(reason, details) {
+  const coded = details && typeof details === "object" ? details : {};
+  return { error: String(reason), code: coded.code || null, params: coded.params || null };
+}
+
 export function isNotice(message) {
   return message.seq === null || message.seq === undefined;
 }
@@ -177,7 +188,7 @@ export function isNotice(message) {
  *
  * `on` receives: state(name) with "connecting" | "connected" | "polling" |
  * "reconnecting" | "offline"; joined({user, users, first}); joinFailed(reason,
- * {first}); message(msg) once per seq (and every admin notice); roomData(users);
+ * {first}) with reason {error, code, params}; message(msg) once per seq (and every admin notice); roomData(users);
  * typing({user, typing}); outbox(item) whenever an outbox item changes state
  * ("sending", "sent", "failed", "discarded"); reset() when the server's history
  * no longer matches what the page shows (start over).
@@ -275,7 +286,7 @@ export class ChatConnection {
         this.stopped = true;
         this.socket.disconnect();
         this.reportState();
-        this.on.joinFailed(String(error), { first });
+        this.on.joinFailed(failure(error, result), { first });
         return;
       }
       this.joined = true;
@@ -382,8 +393,7 @@ export class ChatConnection {
   retry(clientId) {
     const item = this.outbox.find((entry) => entry.clientId === clientId);
     if (!item || item.state !== "failed") return;
-    item.state = "sending";
-    item.error = null;
+    Object.assign(item, { state: "sending", error: null, code: null, params: null });
     this.on.outbox(item);
     this.flush();
   }
@@ -426,11 +436,9 @@ export class ChatConnection {
               resolve(false);
               return;
             }
-            item.state = "failed";
-            item.error = null;
+            Object.assign(item, { state: "failed", error: null, code: null, params: null });
           } else if (error) {
-            item.state = "failed";
-            item.error = String(error);
+            Object.assign(item, failure(error, message), { state: "failed" });
           } else {
             item.state = "sent";
             this.outbox.splice(this.outbox.indexOf(item), 1);

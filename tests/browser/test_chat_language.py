@@ -1,0 +1,121 @@
+"""The chat panel in the reader's language: notices and errors from codes, days and times."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import post_message
+
+SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True},
+}
+LOCALES = {"en": "en-US", "ko": "ko-KR"}
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request):
+    return request.param
+
+
+def open_chat(server, people, room, name, lang="en", size="desktop", **options):
+    person = people(server.url, locale=LOCALES[lang], timezone_id="UTC", **SIZES[size], **options)
+    person.goto(f"/chat?name={name}&room={room}")
+    person.wait_joined(name)
+    return person
+
+
+def backdate(server, room, text, when):
+    """Move a stored message to another moment, as if it had been written then."""
+    stamp = when.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with sqlite3.connect(server.workdir / "chat.sqlite3") as db:
+        changed = db.execute("UPDATE messages SET created_at = ? WHERE room = ? AND text = ?",
+                             (stamp, room, text)).rowcount
+    assert changed == 1
+
+
+CODE_TEXT = """async ([code, params, fallback]) => {
+  const { codeText } = await import("/static/js/i18n.js");
+  return codeText(code, params, fallback);
+}"""
+
+
+@pytest.mark.parametrize("lang, names, expected", [
+    ("en", ["Ann"], "Ann has joined."),
+    ("en", ["Ann", "Bob"], "Ann and Bob have joined."),
+    ("en", ["Ann", "Bob", "Cy"], "Ann, Bob, and Cy have joined."),
+    ("en", ["Ann", "Bob", "Cy", "Di", "Ed"], "Ann, Bob and 3 others have joined."),
+    ("ko", ["민지"], "민지 님이 들어왔습니다."),
+    ("ko", ["민지", "서준"], "민지 및 서준 님이 들어왔습니다."),
+    ("ko", ["민지", "서준", "하나", "지우"], "민지, 서준 외 2명 님이 들어왔습니다."),
+])
+def test_joined_notices_read_naturally_for_one_or_many(server, people, lang, names, expected):
+    ann = open_chat(server, people, f"plural-{lang}-{len(names)}", "Ann", lang)
+    assert ann.page.evaluate(CODE_TEXT, ["joined", {"names": names}, "fallback"]) == expected
+
+
+def test_unknown_or_missing_codes_fall_back_to_the_servers_text(server, people):
+    ann = open_chat(server, people, "fallback", "Ann", "ko")
+    assert ann.page.evaluate(CODE_TEXT, ["shrugged", {}, "Ann shrugged."]) == "Ann shrugged."
+    assert ann.page.evaluate(CODE_TEXT, [None, None, "plain v1 text"]) == "plain v1 text"
+    assert ann.page.evaluate(CODE_TEXT, ["joined", {}, "Bob has joined!"]) == "Bob has joined!"
+    assert ann.page.evaluate(CODE_TEXT, ["welcome", {"name": "Ann"}, "hi Ann"]) == "hi Ann"
+
+
+def test_days_are_separated_and_times_follow_the_language(server, people, size):
+    room = f"days-{size}"
+    now = datetime.now(UTC)
+    earlier = (now - timedelta(days=3)).replace(hour=9, minute=5, second=0, microsecond=0)
+    for text in ("three days ago", "yesterday's", "today's"):
+        post_message(server.url, room, "Bot", text)
+    backdate(server, room, "three days ago", earlier)
+    backdate(server, room, "yesterday's", now - timedelta(days=1))
+
+    ann = open_chat(server, people, room, "Ann", "en", size)
+    days = ann.page.locator("#messages li.day")
+    expect(days).to_have_count(3)
+    expected_date = earlier.strftime("%A, %B ") + str(earlier.day)
+    if earlier.year != now.year:
+        expected_date += f", {earlier.year}"
+    expect(days).to_have_text([expected_date, "Yesterday", "Today"])
+    # Each separator comes right before the first message of its day.
+    order = ann.page.locator("#messages > li").evaluate_all(
+        "items => items.map(i => i.classList.contains('day') ? 'day' : i.textContent)")
+    assert [entry if entry == "day" else "msg" for entry in order[:6]] == ["day", "msg"] * 3
+    old = ann.page.locator("#messages li.msg", has_text="three days ago").locator("time")
+    expect(old).to_have_text("9:05 AM")  # the reader's hour, no leading zero
+    expect(old).to_have_attribute("title", f"{expected_date}, {earlier.year} at 9:05 AM"
+                                  if earlier.year == now.year else f"{expected_date} at 9:05 AM")
+
+    ann.page.locator("#lang-switch").select_option("ko")
+    expect(days.nth(1)).to_have_text("어제")
+    expect(days.nth(2)).to_have_text("오늘")
+    expect(days.nth(0)).to_contain_text(f"{earlier.month}월 {earlier.day}일")
+    expect(old).to_have_text("오전 9:05")
+    expect(old).to_have_attribute("title", f"{earlier.year}년 {earlier.month}월 {earlier.day}일 "
+                                  f"{'월화수목금토일'[earlier.weekday()]}요일 오전 9:05")
+
+
+def test_a_korean_reader_sees_korean_days_and_times_from_the_start(server, people):
+    room = "days-ko"
+    post_message(server.url, room, "Bot", "아침 인사")
+    morning = datetime.now(UTC).replace(hour=7, minute=3) - timedelta(days=1)
+    backdate(server, room, "아침 인사", morning)
+    min_ = open_chat(server, people, room, "Minji", "ko")
+    # Yesterday's message, then today's welcome notice.
+    expect(min_.page.locator("#messages li.day")).to_have_text(["어제", "오늘"])
+    expect(min_.page.locator("#messages li.msg time")).to_have_text("오전 7:03")
+
+
+def test_a_long_press_shows_the_full_date_on_a_phone(server, people):
+    room = "long-press"
+    post_message(server.url, room, "Bot", "press my time")
+    ann = open_chat(server, people, room, "Ann", "en", "phone")
+    time = ann.page.locator("#messages li.msg time")
+    full = time.get_attribute("title")
+    assert full and "at" in full and full != time.text_content()
+    time.dispatch_event("pointerdown", {"pointerType": "touch", "bubbles": True})
+    expect(time).to_have_text(full)
