@@ -68,7 +68,8 @@ const STRINGS = {
     "code.joined.other": "{names} have joined.",
     "code.left.one": "{names} has left.",
     "code.left.other": "{names} have left.",
-    "code.namesMore": "{first} and {count} others",
+    "code.joined.more": "{first} and {count} others have joined.",
+    "code.left.more": "{first} and {count} others have left.",
     "code.banned": "{name} was removed from the room by the host.",
     "code.name_taken": "This nickname is already taken in this room. Choose another.",
     "code.name_invalid": "This nickname can't be used. Use visible letters, digits or symbols.",
@@ -162,7 +163,8 @@ const STRINGS = {
     "code.joined.other": "{names} 님이 들어왔습니다.",
     "code.left.one": "{names} 님이 나갔습니다.",
     "code.left.other": "{names} 님이 나갔습니다.",
-    "code.namesMore": "{first} 외 {count}명",
+    "code.joined.more": "{first} 님 외 {count}명이 들어왔습니다.",
+    "code.left.more": "{first} 님 외 {count}명이 나갔습니다.",
     "code.banned": "{name} 님이 호스트에 의해 방에서 내보내졌습니다.",
     "code.name_taken": "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.",
     "code.name_invalid": "쓸 수 없는 닉네임입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
@@ -237,12 +239,8 @@ export function plural(key, count, params = {}) {
   return t(`${key}.${form}`, { count, ...params });
 }
 
-/** "A", "A and B", "A, B and C", and past three "A, B and 5 others". */
+/** "A", "A and B", "A, B, and C" in the current language. */
 export function nameList(names) {
-  if (names.length > 3) {
-    const first = names.slice(0, 2).join(", ");
-    return t("code.namesMore", { first, count: names.length - 2 });
-  }
   return new Intl.ListFormat(current, { style: "long", type: "conjunction" }).format(names);
 }
 
@@ -254,8 +252,12 @@ export function codeText(code, params, fallback = "", extra = {}) {
   params = params && typeof params === "object" ? params : {};
   if (code === "joined" || code === "left") {
     const names = Array.isArray(params.names) ? params.names.map(String) : [];
-    if (names.length) return plural(`code.${code}`, names.length, { names: nameList(names) });
-    return fallback;
+    if (!names.length) return fallback;
+    if (names.length > 3) {
+      // "A, B and 3 others have joined."
+      return t(`code.${code}.more`, { first: names.slice(0, 2).join(", "), count: names.length - 2 });
+    }
+    return plural(`code.${code}`, names.length, { names: nameList(names) });
   }
   const key = `code.${code}`;
   if (!code || !(key in STRINGS.en)) return fallback;

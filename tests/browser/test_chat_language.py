@@ -48,13 +48,15 @@ CODE_TEXT = """async ([code, params, fallback]) => {
     ("en", ["Ann", "Bob"], "Ann and Bob have joined."),
     ("en", ["Ann", "Bob", "Cy"], "Ann, Bob, and Cy have joined."),
     ("en", ["Ann", "Bob", "Cy", "Di", "Ed"], "Ann, Bob and 3 others have joined."),
+    ("en", ["Ann", "Bob", "Cy", "Di"], "Ann, Bob and 2 others have left."),
     ("ko", ["민지"], "민지 님이 들어왔습니다."),
     ("ko", ["민지", "서준"], "민지 및 서준 님이 들어왔습니다."),
-    ("ko", ["민지", "서준", "하나", "지우"], "민지, 서준 외 2명 님이 들어왔습니다."),
+    ("ko", ["민지", "서준", "하나", "지우"], "민지, 서준 님 외 2명이 들어왔습니다."),
 ])
 def test_joined_notices_read_naturally_for_one_or_many(server, people, lang, names, expected):
     ann = open_chat(server, people, f"plural-{lang}-{len(names)}", "Ann", lang)
-    assert ann.page.evaluate(CODE_TEXT, ["joined", {"names": names}, "fallback"]) == expected
+    code = "left" if "left" in expected else "joined"
+    assert ann.page.evaluate(CODE_TEXT, [code, {"names": names}, "fallback"]) == expected
 
 
 def test_unknown_or_missing_codes_fall_back_to_the_servers_text(server, people):
