@@ -1,7 +1,7 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
 import { ChatConnection, isNotice, nameKey } from "./client.js";
-import { codeText, onLanguageChange, t } from "./i18n.js";
+import { codeText, lang, onLanguageChange, t } from "./i18n.js";
 import { fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
@@ -41,6 +41,11 @@ const dom = {
   people: $("people"),
   peopleCount: $("people-count"),
   leave: $("leave"),
+  offline: $("offline"),
+  offlineNext: $("offline-next"),
+  retryNow: $("retry-now"),
+  peoplePanel: $("people-panel"),
+  peopleStale: $("people-stale"),
 };
 
 let connection = null;
@@ -120,11 +125,17 @@ function resetPanel() {
 // ------------------------------------------------------------ what the server says
 
 const handlers = {
-  state(state) {
+  state(state, { nextTry = null } = {}) {
     dom.conn.dataset.state = state;
     dom.conn.dataset.i18n = `conn.${state}`;
     dom.conn.textContent = t(`conn.${state}`);
-    dom.composer.classList.toggle("is-offline", state === "reconnecting" || state === "offline");
+    const down = state === "reconnecting" || state === "offline";
+    dom.composer.classList.toggle("is-offline", down);
+    drawOffline(state, nextTry);
+    // Who is online is not known while we are not: say so, in words as well as grey.
+    const stale = down && dom.people.children.length > 0;
+    dom.peoplePanel.classList.toggle("is-stale", stale);
+    dom.peopleStale.hidden = !stale;
   },
 
   joined({ user, users, first }) {
@@ -213,6 +224,23 @@ const handlers = {
     afterAppend(stick || entry.state === "sending");
   },
 };
+
+/** The banner while disconnected: when the next try is, and a button to try now. */
+function drawOffline(state, nextTry) {
+  const retrying = state === "reconnecting" || (state === "connecting" && nextTry !== null);
+  dom.offline.hidden = !retrying;
+  if (!retrying) return;
+  if (nextTry === null) {
+    dom.offlineNext.textContent = t("offline.trying");
+    delete dom.offline.dataset.nextTry;
+    return;
+  }
+  dom.offline.dataset.nextTry = String(nextTry);
+  const time = new Date(nextTry).toLocaleTimeString(lang(), {
+    hour: "numeric", minute: "2-digit", second: "2-digit",
+  });
+  dom.offlineNext.textContent = t("offline.next", { time });
+}
 
 /** Names are one person when they match ignoring case and width (as the server does). */
 function sameName(a, b) {
@@ -425,8 +453,9 @@ dom.scroller.addEventListener("scroll", () => {
   if (isNearBottom()) dom.jump.hidden = true;
 });
 dom.leave.addEventListener("click", onLeave);
+dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
-  if (connection) handlers.state(connection.state);
+  if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);
   view.refreshTimes(dom.body);
   drawTyping();

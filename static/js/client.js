@@ -8,6 +8,10 @@ const ACK_TIMEOUT_MS = 10000;
 const REJOIN_RETRIES = 3; // a refused rejoin may be passing (the database is busy)
 const REJOIN_DELAY_MS = 2000;
 const PAGE_SIZE = 100;
+// Reconnection: 1 s, 2 s, 4 s, then every 5 s, each ±25 % so a restarted server
+// is not met by every page at once.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 5000;
 
 // ---------------------------------------------------------------- identity
 
@@ -186,9 +190,11 @@ export function isNotice(message) {
 /**
  * One person in one room over Socket.IO.
  *
- * `on` receives: state(name) with "connecting" | "connected" | "polling" |
- * "reconnecting" | "offline"; joined({user, users, first}); joinFailed(reason,
- * {first}) with reason {error, code, params}; message(msg) once per seq (and every admin notice); roomData(users);
+ * `on` receives: state(name, {nextTry}) with "connecting" | "connected" |
+ * "polling" | "reconnecting" | "offline", and when disconnected the time of the
+ * next try (or null while one is under way); joined({user, users, first});
+ * joinFailed({error, code, params}, {first}); message(msg) once per seq (and
+ * every admin notice but repeated welcomes); roomData(users);
  * typing({user, typing}); outbox(item) whenever an outbox item changes state
  * ("sending", "sent", "failed", "discarded"); reset() when the server's history
  * no longer matches what the page shows (start over).
@@ -208,11 +214,18 @@ export class ChatConnection {
     this.filling = false;
     this.held = null; // events that arrive while a join awaits its ack
     this.rejoinFailures = 0;
+    this.welcomed = false;
     this.replayLimit = replayLimit || 500;
     // forceNew: a panel that joins again after a failed join gets a fresh socket,
     // not the cached one with the old handlers still on it.
+    this.retries = 0;
+    this.retryTimer = null;
+    this.nextTry = null; // when the next reconnection attempt starts (ms since epoch)
+    // Socket.IO's own reconnection is off: this class schedules the tries itself,
+    // so the page can say when the next one is and offer "retry now".
     this.socket = io({
       transports: transports || ["polling", "websocket"], autoConnect: false, forceNew: true,
+      reconnection: false,
     });
     this.wire();
   }
@@ -225,6 +238,7 @@ export class ChatConnection {
   wire() {
     const socket = this.socket;
     socket.on("connect", () => {
+      this.retries = 0;
       this.reportState();
       socket.io.engine.once("upgrade", () => this.reportState());
       this.join();
@@ -232,12 +246,14 @@ export class ChatConnection {
     socket.on("disconnect", (reason) => {
       this.joined = false;
       this.held = null;
+      // Ours (a leave, or a fresh start after a lost ack) is not retried here.
+      if (reason !== "io client disconnect") this.scheduleRetry();
       this.reportState();
-      // The server hung up on purpose (e.g. it is shutting down): Socket.IO does
-      // not retry that by itself, so ask again unless we left.
-      if (reason === "io server disconnect" && !this.stopped) socket.connect();
     });
-    socket.io.on("reconnect_attempt", () => this.reportState());
+    socket.on("connect_error", () => {
+      this.scheduleRetry();
+      this.reportState();
+    });
     socket.on("message", (message) => this.deliver(() => this.receive(message)));
     socket.on("roomData", (data) => this.deliver(() => this.on.roomData((data && data.users) || [])));
     socket.on("typing", (data) => this.deliver(() => this.on.typing(data)));
@@ -252,7 +268,27 @@ export class ChatConnection {
 
   reportState() {
     if (this.socket.connected) this.everConnected = true;
-    this.on.state(this.state);
+    this.on.state(this.state, { nextTry: this.nextTry });
+  }
+
+  /** Try to connect again after the next back-off delay. */
+  scheduleRetry() {
+    if (this.stopped || this.retryTimer) return;
+    const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries);
+    const delay = Math.round(Math.min(RETRY_MAX_MS, base * (0.75 + Math.random() / 2)));
+    this.retries += 1;
+    this.nextTry = Date.now() + delay;
+    this.retryTimer = setTimeout(() => this.retryNow(), delay);
+  }
+
+  /** Try to connect now, without waiting for the scheduled try. */
+  retryNow() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.nextTry = null;
+    if (this.stopped || this.socket.connected) return;
+    this.socket.connect();
+    this.reportState();
   }
 
   /** Hold events that arrive before the join's ack, so history is drawn first. */
@@ -313,6 +349,9 @@ export class ChatConnection {
 
   receive(message) {
     if (isNotice(message)) {
+      // The server welcomes every join, reconnections included: show it once a visit.
+      if (message.code === "welcome" && this.welcomed) return;
+      if (message.code === "welcome") this.welcomed = true;
       this.on.message(message);
       return;
     }
@@ -463,6 +502,7 @@ export class ChatConnection {
     return new Promise((resolve) => {
       const done = () => {
         this.stopped = true;
+        clearTimeout(this.retryTimer);
         this.socket.disconnect();
         this.reportState();
         resolve();
