@@ -1,8 +1,8 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
-import { ChatConnection, isNotice, nameKey } from "./client.js";
+import { ChatConnection, isNotice, nameKey, OWN_KEY, ownIds } from "./client.js";
 import { codeText, lang, onLanguageChange, t } from "./i18n.js";
-import { fieldOfError, readSettings, validateField } from "./forms.js";
+import { attachCounter, fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
 const NICKNAME_KEY = "comongus.nickname";
@@ -12,6 +12,7 @@ const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others
 const TYPING_STALE_MS = 6000;
 const STICKY_PX = 48;
 const LONG_PRESS_MS = 500;
+const TOP_PX = 200; // this close to the top of the log, older messages are loaded
 // The join form field a refused join is about, by the ack's code (contract v1.1).
 const JOIN_ERROR_FIELDS = {
   name_taken: "name", name_invalid: "name", name_reserved: "name", room_invalid: "room",
@@ -140,6 +141,7 @@ const handlers = {
 
   joined({ user, users, first }) {
     me = user;
+    countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
     drawPeople(users);
     updateLoadEarlier();
@@ -168,14 +170,15 @@ const handlers = {
     location.reload(); // the server's history was replaced; draw it afresh
   },
 
-  message(message) {
+  message(message, { own = false } = {}) {
     const stick = isNearBottom();
     if (isNotice(message)) {
       dom.messages.append(view.renderNotice(message));
     } else {
-      const item = view.renderMessage(message, { own: sameName(message.user, me) });
+      const item = view.renderMessage(message, { own });
       view.insertBySeq(dom.messages, item, message.seq);
       stopShowingTyping(message.user);
+      if (!own) countUnread();
     }
     scheduleDays();
     afterAppend(stick);
@@ -214,7 +217,10 @@ const handlers = {
       if (existing) existing.remove();
       if (echo) view.setStatus(echo, null);
       const sent = entry.state === "sent" && delivered(entry.message.seq);
-      if (sent) view.setStatus(sent, "chat.sent");
+      if (sent) {
+        view.makeOwn(sent); // it may have come back in a replay before its ack
+        view.setStatus(sent, "chat.sent");
+      }
     } else {
       if (echo) view.setStatus(echo, null);
       const item = view.renderPending(entry);
@@ -309,6 +315,38 @@ function onTimePress(event) {
   }
 }
 
+// ------------------------------------------------------------ unread count in the title
+
+const pageTitle = document.title;
+let unread = 0;
+let countingUnread = false;
+
+/** While the tab is hidden, count the others' new messages in its title. */
+function countUnread() {
+  if (!document.hidden || !countingUnread || loadingEarlier) return;
+  unread += 1;
+  drawTitle();
+}
+
+function drawTitle() {
+  document.title = unread ? t("chat.unread", { count: unread, title: pageTitle }) : pageTitle;
+}
+
+function onVisibilityChange() {
+  if (document.hidden) return;
+  unread = 0;
+  drawTitle();
+}
+
+/** Another tab of this browser sent a message: it is this reader's own here too. */
+function onStorage(event) {
+  if (event.key !== OWN_KEY || !connection) return;
+  for (const id of ownIds(connection.room)) {
+    const item = dom.messages.querySelector(`li.msg[data-id="${Number(id)}"]`);
+    if (item) view.makeOwn(item);
+  }
+}
+
 // ------------------------------------------------------------ scrolling
 
 function isNearBottom() {
@@ -334,14 +372,23 @@ function updateLoadEarlier() {
   dom.loadEarlier.hidden = !(connection && connection.hasEarlier);
 }
 
+/** Reaching the top of the log loads what came before (the button stays for keyboards). */
+function watchTop() {
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting) && !dom.loadEarlier.hidden) onLoadEarlier();
+  }, { root: dom.scroller, rootMargin: `${TOP_PX}px 0px 0px 0px` });
+  observer.observe(dom.loadEarlier);
+}
+
 async function onLoadEarlier() {
   if (!connection || loadingEarlier) return;
   loadingEarlier = true;
   dom.loadEarlier.disabled = true;
   dom.loadEarlier.textContent = t("chat.loading");
   const before = dom.scroller.scrollHeight;
+  let loaded = 0;
   try {
-    await connection.loadEarlier();
+    loaded = await connection.loadEarlier();
   } catch {
     // Offline: the button stays, to try again.
   } finally {
@@ -352,7 +399,18 @@ async function onLoadEarlier() {
     dom.loadEarlier.textContent = t("chat.loadEarlier");
     updateLoadEarlier();
   }
+  // Still at the top (a short page): the observer will not report it again, so go on.
+  if (loaded && !dom.loadEarlier.hidden && dom.scroller.scrollTop < TOP_PX) onLoadEarlier();
 }
+
+/** A phone's keyboard has no Shift+Enter to speak of: a short placeholder there. */
+function fitPlaceholder() {
+  const key = roomyInput.matches ? "chat.placeholder" : "chat.placeholderShort";
+  dom.text.dataset.i18nPlaceholder = key;
+  dom.text.placeholder = t(key);
+}
+
+const roomyInput = matchMedia("(hover: hover) and (pointer: fine) and (min-width: 600px)");
 
 // ------------------------------------------------------------ typing and sending
 
@@ -370,6 +428,7 @@ function sendTyped() {
   if (!text || !connection) return;
   connection.send(text);
   dom.text.value = "";
+  dom.text.dispatchEvent(new Event("counted"));
   fitComposer();
   setTyping(false);
 }
@@ -461,6 +520,14 @@ onLanguageChange(() => {
   drawTyping();
 });
 dom.messages.addEventListener("pointerdown", onTimePress);
+document.addEventListener("visibilitychange", onVisibilityChange);
+window.addEventListener("storage", onStorage);
+roomyInput.addEventListener("change", fitPlaceholder);
+fitPlaceholder();
+watchTop();
+attachCounter(dom.text, settings.maxText);
+attachCounter(dom.joinName, settings.maxName);
+attachCounter(dom.joinRoom, settings.maxRoom);
 // The browser's own long-press menu would hide the date a long press shows.
 dom.messages.addEventListener("contextmenu", (event) => {
   if (event.target.closest("time.time")) event.preventDefault();

@@ -41,6 +41,45 @@ export function randomId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// ---------------------------------------------------------------- own messages
+
+// The ids of the messages this browser sent, per room: "your own" is what you sent
+// from here, not whatever carries your nickname (an old message over REST, say).
+export const OWN_KEY = "comongus.ownMessages";
+const OWN_PER_ROOM = 500;
+const OWN_ROOMS = 30;
+
+function readOwn() {
+  try {
+    const value = JSON.parse(localStorage.getItem(OWN_KEY) || "{}");
+    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The ids of the messages sent from this browser in `room`. */
+export function ownIds(room) {
+  const ids = readOwn()[room];
+  return new Set(Array.isArray(ids) ? ids : []);
+}
+
+/** Remember that this browser sent message `id` in `room` (the newest ids of the newest rooms). */
+function rememberOwn(room, id) {
+  const all = readOwn();
+  const ids = (Array.isArray(all[room]) ? all[room] : []).filter((other) => other !== id);
+  ids.push(id);
+  delete all[room]; // re-added last: the rooms are kept in the order they were used
+  all[room] = ids.slice(-OWN_PER_ROOM);
+  const rooms = Object.keys(all);
+  for (const old of rooms.slice(0, Math.max(0, rooms.length - OWN_ROOMS))) delete all[old];
+  try {
+    localStorage.setItem(OWN_KEY, JSON.stringify(all));
+  } catch {
+    // No storage: known for this page only (the connection keeps its own set).
+  }
+}
+
 // ---------------------------------------------------------------- REST
 
 export class ApiError extends Error {
@@ -193,8 +232,9 @@ export function isNotice(message) {
  * `on` receives: state(name, {nextTry}) with "connecting" | "connected" |
  * "polling" | "reconnecting" | "offline", and when disconnected the time of the
  * next try (or null while one is under way); joined({user, users, first});
- * joinFailed({error, code, params}, {first}); message(msg) once per seq (and
- * every admin notice but repeated welcomes); roomData(users);
+ * joinFailed({error, code, params}, {first}); message(msg, {own}) once per seq
+ * (and every admin notice but repeated welcomes), `own` when this browser sent it;
+ * roomData(users);
  * typing({user, typing}); outbox(item) whenever an outbox item changes state
  * ("sending", "sent", "failed", "discarded"); reset() when the server's history
  * no longer matches what the page shows (start over).
@@ -215,6 +255,7 @@ export class ChatConnection {
     this.held = null; // events that arrive while a join awaits its ack
     this.rejoinFailures = 0;
     this.welcomed = false;
+    this.own = ownIds(room);
     this.replayLimit = replayLimit || 500;
     // forceNew: a panel that joins again after a failed join gets a fresh socket,
     // not the cached one with the old handlers still on it.
@@ -362,22 +403,24 @@ export class ChatConnection {
       return;
     }
     if (this.timeline.add(message)) {
-      this.on.message(message);
-      this.noticeEcho(message);
+      const echo = this.isEcho(message);
+      this.on.message(message, { own: echo || this.own.has(message.id) });
+      if (echo) {
+        this.inFlight.echoSeq = message.seq;
+        this.on.outbox(this.inFlight);
+      }
     }
     if (this.timeline.hasGap) this.fillGap();
   }
 
   /**
-   * The message in flight came back as a broadcast before its ack (the usual order):
-   * tell the page which seq it is, so the page shows it once, not twice.
+   * Is `message` the one in flight, come back as a broadcast before its ack (the
+   * usual order)? Then the page is told its seq, to show it once, not twice.
    */
-  noticeEcho(message) {
+  isEcho(message) {
     const item = this.inFlight;
-    if (!item || item.echoSeq !== undefined || message.text !== item.text) return;
-    if (nameKey(message.user) !== nameKey(this.user)) return;
-    item.echoSeq = message.seq;
-    this.on.outbox(item);
+    if (!item || item.echoSeq !== undefined || message.text !== item.text) return false;
+    return nameKey(message.user) === nameKey(this.user);
   }
 
   /**
@@ -408,7 +451,7 @@ export class ChatConnection {
     if (oldestId === null) return 0;
     const page = await fetchMessages({ roomname: this.room, before: oldestId, limit });
     for (const message of page.reverse()) {
-      if (this.timeline.add(message)) this.on.message(message);
+      if (this.timeline.add(message)) this.on.message(message, { own: this.own.has(message.id) });
     }
     if (page.length < limit) this.timeline.reachedStart = true;
     return page.length;
@@ -481,6 +524,8 @@ export class ChatConnection {
           } else {
             item.state = "sent";
             this.outbox.splice(this.outbox.indexOf(item), 1);
+            this.own.add(message.id);
+            rememberOwn(this.room, message.id);
             this.receive(message);
             item.message = message;
           }

@@ -113,14 +113,66 @@ export function placeDays(list) {
 
 /** One chat message; `own` marks the reader's own messages. */
 export function renderMessage(message, { own = false } = {}) {
-  const item = el("li", own ? "msg own" : "msg");
+  const item = el("li", "msg");
   item.dataset.seq = String(message.seq);
   item.dataset.id = String(message.id);
   const meta = el("div", "msg-meta");
   meta.append(el("span", "msg-user", message.user), " ", renderTime(message.date));
-  if (own) meta.append(" ", el("span", "msg-status"));
-  item.append(meta, el("p", "msg-text", message.text));
+  item.append(meta, renderText(message.text, "msg-text"));
+  if (own) makeOwn(item);
   return item;
+}
+
+/** Show a message as the reader's own (a bubble on the right, with a status). */
+export function makeOwn(item) {
+  if (item.classList.contains("own")) return;
+  item.classList.add("own");
+  item.querySelector(".msg-meta").append(" ", el("span", "msg-status"));
+}
+
+// http(s) links in text; what ends a sentence after a link is not part of it.
+const LINK_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'"*_~]$/;
+const LINK_REL = "noopener noreferrer nofollow ugc";
+
+/** Cut what ends a sentence off a link: a dot, a comma, a ")" it did not open. */
+function trimLink(link) {
+  for (;;) {
+    if (TRAILING.test(link)) {
+      link = link.slice(0, -1);
+    } else if (link.endsWith(")") && link.split(")").length > link.split("(").length) {
+      link = link.slice(0, -1);
+    } else {
+      return link;
+    }
+  }
+}
+
+/**
+ * A <p> of user text with its http and https links clickable, built from text
+ * nodes and <a> elements (never parsed as HTML); other schemes stay text.
+ */
+export function renderText(text, className) {
+  const paragraph = el("p", className);
+  let done = 0;
+  for (const match of text.matchAll(LINK_PATTERN)) {
+    const link = trimLink(match[0]);
+    let url;
+    try {
+      url = new URL(link);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+    const anchor = el("a", "msg-link", link);
+    anchor.href = url.href;
+    anchor.target = "_blank";
+    anchor.rel = LINK_REL;
+    paragraph.append(text.slice(done, match.index), anchor);
+    done = match.index + link.length;
+  }
+  paragraph.append(text.slice(done));
+  return paragraph;
 }
 
 /** A notice from `admin` (joined, left, welcome): not a message, styled apart. */
@@ -185,7 +237,7 @@ export function renderPending(entry) {
     discard.dataset.action = "discard";
     meta.append(" ", retry, " ", discard);
   }
-  item.append(el("p", "msg-text", entry.text), meta);
+  item.append(renderText(entry.text, "msg-text"), meta);
   return item;
 }
 
