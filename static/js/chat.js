@@ -182,7 +182,7 @@ const handlers = {
     }
     scheduleDays();
     afterAppend(stick);
-    updateLoadEarlier();
+    if (!loadingEarlier) updateLoadEarlier(); // else once the page is in (keeping the focus)
   },
 
   roomData(users) {
@@ -383,7 +383,7 @@ function watchTop() {
 async function onLoadEarlier() {
   if (!connection || loadingEarlier) return;
   loadingEarlier = true;
-  dom.loadEarlier.disabled = true;
+  // Not disabled while loading: a disabled button would drop the keyboard's focus.
   dom.loadEarlier.textContent = t("chat.loading");
   const before = dom.scroller.scrollHeight;
   let loaded = 0;
@@ -395,9 +395,10 @@ async function onLoadEarlier() {
     // Keep the reader's place: what was on screen stays on screen.
     dom.scroller.scrollTop += dom.scroller.scrollHeight - before;
     loadingEarlier = false;
-    dom.loadEarlier.disabled = false;
     dom.loadEarlier.textContent = t("chat.loadEarlier");
+    const focused = document.activeElement === dom.loadEarlier;
     updateLoadEarlier();
+    if (focused && dom.loadEarlier.hidden) dom.scroller.focus(); // the start: keep the focus in the log
   }
   // Still at the top (a short page): the observer will not report it again, so go on.
   if (loaded && !dom.loadEarlier.hidden && dom.scroller.scrollTop < TOP_PX) onLoadEarlier();
