@@ -4,7 +4,8 @@ Each request goes the same way: pay from the connection's budget, validate,
 claim presence (once per join), take the room's lock, store, and tell the
 announcer who changed. Socket.IO handlers (events.py) and REST views (rest.py)
 only translate their transport to these calls and back: a result becomes an ack
-or a JSON answer, a refusal an error ack or a 4xx/5xx.
+or a JSON answer, a refusal (refusals.py: a sentence and a code) an error ack or
+a 4xx/5xx.
 
 A message is stored first and broadcast only once committed, so a message a
 client sees live is one it can always read back later.
@@ -23,6 +24,7 @@ from . import announcer, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
+from .refusals import Refusal
 from .room_locks import room_lock
 from .store import store
 from .validation import (
@@ -47,16 +49,20 @@ TOO_FAST = {
 }
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """The chat turns the request down; `str(error)` is what the client is told."""
 
 
 class StorageUnavailable(Refused):
     """The database did not take or give the messages; nothing was stored or broadcast."""
 
+    code = "storage_unavailable"
+
 
 class NameHeld(Refused):
     """A post under a name someone holds in the room, without their token."""
+
+    code = "name_taken"
 
 
 def fields_of(payload: Any, allowed: set[str]) -> dict:
@@ -110,7 +116,7 @@ class ChatService:
         Raises Refused, InvalidInput or presence.NameTaken.
         """
         if not self._pay(sid, "join"):
-            raise Refused(TOO_FAST["join"])
+            raise Refused(TOO_FAST["join"], "rate_limited")
         fields = fields_of(payload, JOIN_FIELDS)
         name = clean_name(fields.get("name"))
         room = clean_room(fields.get("room"))
@@ -124,7 +130,8 @@ class ChatService:
         for old_room in server.rooms(sid, namespace=NAMESPACE):
             if old_room not in (sid, room):
                 server.leave_room(sid, old_room, namespace=NAMESPACE)
-        socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."),
+        socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}.",
+                                              "welcome", name=seat.name, room=room),
                       to=sid, namespace=NAMESPACE)
         members = room_data(room, joined.members)
         ack = {"user": {"name": seat.name, "room": room}, "users": members["users"]}
@@ -181,10 +188,10 @@ class ChatService:
         """A joined connection says something (`text` or `{text, clientId?}`); the whole
         room, sender included, gets it. Returns the stored message as sent."""
         if not self._pay(sid, "sendMessage"):
-            raise Refused(TOO_FAST["sendMessage"])
+            raise Refused(TOO_FAST["sendMessage"], "rate_limited")
         seat = self.presence.seat_of(sid)
         if seat is None:
-            raise Refused("Join a room first.")
+            raise Refused("Join a room first.", "not_joined")
         if isinstance(payload, str):
             payload = {"text": payload}
         fields = fields_of(payload, SEND_FIELDS)
@@ -210,7 +217,7 @@ class ChatService:
         held = self.presence.holder(room, username)
         if held is not None and not _same_token(token, held.token):
             raise NameHeld(f"The name {held.name!r} is in this room now; only they can post "
-                           "as it (send their token).")
+                           "as it (send their token).", name=held.name)
         return self._deliver(room, username, text, clean_client_id(body.get("clientId")))
 
     def _deliver(self, room: str, username: str, text: str, client_id: str | None) -> Row:

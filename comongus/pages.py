@@ -11,10 +11,21 @@ import re
 
 import markdown
 import nh3
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
+
+DEFAULT_ROOM = "lobby"  # what the join form offers when nobody named a room
 
 INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
 # A Host header a browser can send: a DNS name or IPv4 address, or a bracketed IPv6
@@ -39,7 +50,7 @@ def rtcjoin():
     """The join form: room and nickname (a failed join comes back here with its error)."""
     return render_template("rtcjoin.html", page=_page_settings("rtcjoin"),
                            name=request.args.get("name", ""),
-                           room=request.args.get("room", ""))
+                           room=request.args.get("room", "") or DEFAULT_ROOM)
 
 
 @bp.get("/chat")
@@ -56,10 +67,10 @@ def chat():
 def intro():
     """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
     room = current_app.config["INTRO_ROOM"]
-    embed_url = _public_link(url_for("pages.embed", room=room))
-    page = {**_page_settings("intro", room=room), "embedUrl": embed_url}
-    return render_template("intro.html", page=page, intro_html=_intro_html(),
-                           embed_url=embed_url)
+    return render_template("intro.html", page=_page_settings("intro", room=room),
+                           intro_html=_intro_html(),
+                           embed_url=_public_link(url_for("pages.embed", room=room)),
+                           launcher_url=_public_link(url_for("pages.launcher")))
 
 
 @bp.get("/embed")
@@ -67,6 +78,19 @@ def embed():
     """The chat alone, for an `<iframe>` on another site (`EMBED_ORIGINS` may frame it)."""
     room = request.args.get("room", "").strip()
     return render_template("embed.html", page=_page_settings("embed", room=room))
+
+
+@bp.get("/launcher.js")
+def launcher():
+    """The chat button for other sites' pages: one `<script>` line opens /embed in a panel.
+
+    Its address is in other people's pages, so it never changes: browsers check it
+    again (no-cache, ETag) rather than keep a stale copy for a year.
+    """
+    response = send_from_directory(os.path.join(current_app.static_folder, "js"), "launcher.js",
+                                   max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.after_request

@@ -22,21 +22,26 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     import redis
 
+from .refusals import Refusal
 from .validation import name_key
 
 log = logging.getLogger(__name__)
 
 
-class NameTaken(Exception):
+class NameTaken(Refusal):
     """Someone else holds this name in this room."""
 
+    code = "name_taken"
 
-class PresenceUnavailable(NameTaken):
-    """Redis did not answer, so the name could not be claimed.
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The name {name!r} is taken in this room.", name=name)
 
-    A `NameTaken` so that the join handler refuses the join with this reason
-    (an error ack the client retries) instead of never acking.
-    """
+
+class PresenceUnavailable(Refusal):
+    """Redis did not answer, so the name could not be claimed or the room not listed:
+    the join gets an error ack the client retries, REST a 503."""
+
+    code = "storage_unavailable"
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ class MemoryPresence:
                                   members=self._names(room))
             holder = self._rooms.get(room, {}).get(key)
             if holder is not None and (token is None or holder.token != token):
-                raise NameTaken(f"The name {holder.name!r} is taken in this room.")
+                raise NameTaken(holder.name)
             went_offline = self._unseat(sid)
             came_online = holder is None
             if came_online:
@@ -362,7 +367,7 @@ class RedisPresence:
             self._health.answered()
             status, held_as = _text(reply[0]), _text(reply[1])
             if status == "taken":
-                raise NameTaken(f"The name {held_as!r} is taken in this room.")
+                raise NameTaken(held_as)
             seat, members = Seat(room, held_as), _names_in_order(reply[3])
             if status == "same":
                 # Again only if this process knew the seat: its mirror may lack it

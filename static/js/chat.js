@@ -6,6 +6,7 @@ import { attachCounter, fieldOfError, readSettings, validateField } from "./form
 import * as view from "./view.js";
 
 const NICKNAME_KEY = "comongus.nickname";
+const ROOM_KEY = "comongus.room"; // the room joined and not left: /intro and /embed rejoin it on reload
 const JOIN_ERROR_KEY = "comongus.joinError";
 const TYPING_IDLE_MS = 3000; // quiet this long: "stopped typing"
 const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others forget
@@ -143,6 +144,7 @@ const handlers = {
     me = user;
     countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
+    remember(ROOM_KEY, connection.room);
     drawPeople(users);
     updateLoadEarlier();
     if (first) {
@@ -470,6 +472,7 @@ function onOutboxClick(event) {
 async function onLeave() {
   if (!connection) return;
   await connection.leave();
+  forget(ROOM_KEY);
   if (settings.page === "chat") {
     location.href = `/rtcjoin?${new URLSearchParams({ room: settings.room })}`;
     return;
@@ -485,6 +488,14 @@ function remember(key, value, storage = localStorage) {
     storage.setItem(key, value);
   } catch {
     // Storage disabled: nothing is remembered, everything still works.
+  }
+}
+
+function forget(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // Storage disabled: nothing was remembered.
   }
 }
 
@@ -535,8 +546,11 @@ dom.messages.addEventListener("contextmenu", (event) => {
 });
 setInterval(watchMidnight, 60_000);
 
+const rejoinRoom = remembered(ROOM_KEY);
 if (settings.page === "chat") {
   start(settings.name, settings.room);
+} else if (remembered(NICKNAME_KEY) && rejoinRoom && (settings.room || rejoinRoom) === rejoinRoom) {
+  start(remembered(NICKNAME_KEY), rejoinRoom); // a reload, not a new visit: no join form again
 } else {
   showJoinForm(null);
 }

@@ -326,8 +326,9 @@ class Socket:
 
 
 def assert_error(ack):
-    assert ack is not None and len(ack) == 1, f"no error ack: {ack!r}"
+    assert ack is not None and len(ack) == 2, f"no error ack: {ack!r}"
     assert isinstance(ack[0], str) and ack[0].strip(), f"not a readable reason: {ack!r}"
+    assert isinstance(ack[1]["code"], str) and isinstance(ack[1]["params"], dict), ack
 
 
 @given(payload=join_payloads)
@@ -348,7 +349,7 @@ def test_join_answers_in_the_contract_shape_and_stores_nothing(app, stored_count
     if verdict is False:
         assert_error(ack)
         return
-    if verdict is EITHER and len(ack) == 1:
+    if verdict is EITHER and ack[0] is not None:
         assert_error(ack)
         return
     assert ack is not None and ack[0] is None and len(ack) == 2, ack
@@ -377,7 +378,7 @@ def test_send_stores_exactly_the_valid_messages(app, stored_count, payload):
         after = stored_count()
     finally:
         sock.close()
-    if verdict is False or (verdict is EITHER and ack is not None and len(ack) == 1):
+    if verdict is False or (verdict is EITHER and ack is not None and ack[0] is not None):
         assert_error(ack)
         assert after == before, "a refused message was stored"
         return
@@ -491,7 +492,7 @@ def test_real_server_answers_generated_payloads(real_server, event, data):
         added = real_count(real_server) - before
     finally:
         client.close()
-    if verdict is False or (verdict is EITHER and len(ack) == 1):
+    if verdict is False or (verdict is EITHER and ack[0] is not None):
         assert_error(ack)
         assert added == 0
     else:
