@@ -121,3 +121,43 @@ def test_a_long_press_shows_the_full_date_on_a_phone(server, people):
     assert full and "at" in full and full != time.text_content()
     time.dispatch_event("pointerdown", {"pointerType": "touch", "bubbles": True})
     expect(time).to_have_text(full)
+
+
+def test_korean_reader_sees_welcome_joined_and_left_in_korean(server, people, size):
+    room = f"codes-ko-{size}"
+    min_ = open_chat(server, people, room, "Minji", "ko", size)
+    notices = min_.page.locator("#messages li.notice .notice-text")
+    expect(notices).to_have_text([f"Minji 님, #{room} 방에 오신 것을 환영합니다."])
+    bob = open_chat(server, people, room, "Bob")
+    expect(notices.last).to_have_text("Bob 님이 들어왔습니다.")
+    bob.close()
+    expect(notices.last).to_have_text("Bob 님이 나갔습니다.")
+
+    min_.page.locator("#lang-switch").select_option("en")
+    expect(notices).to_have_text([f"Minji, welcome to #{room}.", "Bob has joined.",
+                                  "Bob has left."])
+
+
+def test_a_taken_name_is_explained_in_korean_in_the_panel_and_on_the_join_page(server, people):
+    open_chat(server, people, "taken-ko", "Eve")
+    visitor = people(server.url, locale="ko-KR")
+    visitor.goto("/embed?room=taken-ko")
+    visitor.page.locator("#join-name").fill("eve")
+    visitor.page.locator("#join-form button[type=submit]").click()
+    error = visitor.page.locator("#join-name-error")
+    expect(error).to_have_text("이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.")
+    expect(visitor.page.locator("#join-name")).to_be_focused()
+
+    visitor.goto("/chat?name=EVE&room=taken-ko")
+    visitor.page.wait_for_url("**/rtcjoin?**")
+    expect(visitor.page.locator("#name-error")).to_have_text(
+        "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.")
+    expect(visitor.page.locator("#room-error")).to_be_hidden()
+
+
+def test_a_reserved_name_is_explained_in_the_readers_language(server, people):
+    ann = people(server.url, locale="en-US")
+    ann.goto("/chat?name=admin&room=reserved")
+    ann.page.wait_for_url("**/rtcjoin?**")
+    expect(ann.page.locator("#name-error")).to_have_text(
+        "This nickname is reserved. Choose another.")

@@ -46,6 +46,8 @@ def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(servers, 
     assert seqs == list(range(1, len(seqs) + 1)), seqs
 
     assert stored_texts(server.url, "restart").count("written while offline") == 1
+    # The server welcomed the rejoin too; the page showed the welcome once, for the visit.
+    expect(ann.page.locator("#messages .notice", has_text="welcome")).to_have_count(1)
 
 
 SIZES = {
