@@ -88,13 +88,18 @@ function showJoinForm(error) {
   const roomError = Boolean(error) && !settings.room && error.field === "room";
   view.showFieldError(dom.joinNameError, error && !roomError ? error.text : "");
   view.showFieldError(dom.joinRoomError, roomError ? error.text : "");
-  if (error) (roomError ? dom.joinRoom : dom.joinName).focus();
+  if (!error) return;
+  // Coded, so a language switch redraws it (refreshCoded).
+  if (error.coded) (roomError ? dom.joinRoomError : dom.joinNameError).dataset.coded = error.coded;
+  (roomError ? dom.joinRoom : dom.joinName).focus();
 }
 
 /** A refused join ({error, code, params}) as the text to show and the field it is about. */
 function joinError(reason) {
   return {
     text: codeText(reason.code, reason.params, reason.error, view.codeExtras),
+    coded: reason.code
+      ? JSON.stringify({ code: reason.code, params: reason.params, fallback: reason.error }) : null,
     field: JOIN_ERROR_FIELDS[reason.code] || fieldOfError(reason.error, ["room"], "name"),
   };
 }
@@ -528,6 +533,7 @@ dom.retryNow.addEventListener("click", () => connection && connection.retryNow()
 onLanguageChange(() => {
   if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);
+  view.refreshCoded(dom.joinForm);
   view.refreshTimes(dom.body);
   drawTyping();
 });

@@ -301,6 +301,7 @@ export function insertBySeq(list, item, seq) {
 
 /** Show `message` in the field's error slot (role="alert"), or clear it. */
 export function showFieldError(slot, message) {
+  delete slot.dataset.coded; // set again by a caller whose message has a code
   slot.textContent = message || "";
   slot.hidden = !message;
   const input = slot.id && document.querySelector(`[aria-describedby~="${slot.id}"]`);

@@ -140,19 +140,21 @@ def test_korean_reader_sees_welcome_joined_and_left_in_korean(server, people, si
 
 def test_a_taken_name_is_explained_in_korean_in_the_panel_and_on_the_join_page(server, people):
     open_chat(server, people, "taken-ko", "Eve")
+    taken = "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요."
     visitor = people(server.url, locale="ko-KR")
+    visitor.goto("/chat?name=EVE&room=taken-ko")
+    visitor.page.wait_for_url("**/rtcjoin?**")
+    expect(visitor.page.locator("#name-error")).to_have_text(taken)
+    expect(visitor.page.locator("#room-error")).to_be_hidden()
+
     visitor.goto("/embed?room=taken-ko")
     visitor.page.locator("#join-name").fill("eve")
     visitor.page.locator("#join-form button[type=submit]").click()
     error = visitor.page.locator("#join-name-error")
-    expect(error).to_have_text("이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.")
+    expect(error).to_have_text(taken)
     expect(visitor.page.locator("#join-name")).to_be_focused()
-
-    visitor.goto("/chat?name=EVE&room=taken-ko")
-    visitor.page.wait_for_url("**/rtcjoin?**")
-    expect(visitor.page.locator("#name-error")).to_have_text(
-        "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.")
-    expect(visitor.page.locator("#room-error")).to_be_hidden()
+    visitor.page.locator("#lang-switch").select_option("en")
+    expect(error).to_have_text("This nickname is already taken in this room. Choose another.")
 
 
 def test_a_reserved_name_is_explained_in_the_readers_language(server, people):
