@@ -1,7 +1,7 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
 import { ChatConnection, isNotice, nameKey, OWN_KEY, ownIds } from "./client.js";
-import { codeText, lang, onLanguageChange, t } from "./i18n.js";
+import { codeText, locale, onLanguageChange, t } from "./i18n.js";
 import { attachCounter, fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
@@ -249,7 +249,7 @@ function drawOffline(state, nextTry) {
     return;
   }
   dom.offline.dataset.nextTry = String(nextTry);
-  const time = new Date(nextTry).toLocaleTimeString(lang(), {
+  const time = new Date(nextTry).toLocaleTimeString(locale(), {
     hour: "numeric", minute: "2-digit", second: "2-digit",
   });
   dom.offlineNext.textContent = t("offline.next", { time });

@@ -231,6 +231,21 @@ export function lang() {
   return current;
 }
 
+/**
+ * The locale for dates and times: the reader's own (en-GB writes 17:25, en-US
+ * 5:25 PM) when it is of the page's language, else the language itself.
+ */
+export function locale() {
+  const preferred = navigator.languages && navigator.languages.length
+    ? navigator.languages : [navigator.language || current];
+  const own = preferred.find((tag) => String(tag).toLowerCase().split("-")[0] === current);
+  try {
+    return own ? Intl.getCanonicalLocales(own)[0] : current;
+  } catch {
+    return current; // a malformed tag
+  }
+}
+
 /** The UI string `key` in the current language, with {placeholders} filled in. */
 export function t(key, params = {}) {
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;

@@ -1,6 +1,6 @@
 // Pure DOM builders: data in, elements out. User text is set with textContent,
 // once, here; nothing in the client uses innerHTML.
-import { codeText, lang, t } from "./i18n.js";
+import { codeText, locale, t } from "./i18n.js";
 
 /** `tag` with a class name and optional text, built without parsing any HTML. */
 export function el(tag, className, text) {
@@ -32,12 +32,12 @@ function drawTime(time) {
   const full = fullDate(date);
   time.title = full;
   const options = time.dataset.withDate ? { month: "short", day: "numeric", ...TIME_OF_DAY } : TIME_OF_DAY;
-  time.textContent = time.dataset.full ? full : date.toLocaleString(lang(), options);
+  time.textContent = time.dataset.full ? full : date.toLocaleString(locale(), options);
 }
 
 /** "Saturday, December 5, 2026 at 5:25 PM", "2026년 12월 5일 토요일 오후 5:25". */
 export function fullDate(date) {
-  return date.toLocaleString(lang(), { dateStyle: "full", timeStyle: "short" });
+  return date.toLocaleString(locale(), { dateStyle: "full", timeStyle: "short" });
 }
 
 /** A long press on a phone has no hover: show (or hide again) the full date in place. */
@@ -66,7 +66,7 @@ export function dayLabel(date, now = new Date()) {
   if (dayKey(date) === dayKey(yesterday)) return t("day.yesterday");
   const options = { weekday: "long", month: "long", day: "numeric" };
   if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
-  return date.toLocaleDateString(lang(), options);
+  return date.toLocaleDateString(locale(), options);
 }
 
 function drawDay(item) {

@@ -163,3 +163,15 @@ def test_a_reserved_name_is_explained_in_the_readers_language(server, people):
     ann.page.wait_for_url("**/rtcjoin?**")
     expect(ann.page.locator("#name-error")).to_have_text(
         "This nickname is reserved. Choose another.")
+
+
+def test_times_follow_the_readers_own_english(server, people):
+    room = "days-en-gb"
+    post_message(server.url, room, "Bot", "teatime")
+    backdate(server, room, "teatime", datetime.now(UTC).replace(hour=17, minute=25)
+             - timedelta(days=1))
+    ann = people(server.url, locale="en-GB", timezone_id="UTC")
+    ann.goto(f"/chat?name=Ann&room={room}")
+    ann.wait_joined("Ann")
+    expect(ann.page.locator("#messages li.msg time")).to_have_text("17:25")
+    expect(ann.page.locator("#messages li.day").first).to_have_text("Yesterday")
