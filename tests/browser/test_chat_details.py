@@ -67,28 +67,29 @@ def test_markup_around_a_link_stays_text(server, people):
     assert ann.page.locator("#messages img").count() == 0 and ann.dialogs == []
 
 
-def test_unread_count_in_the_title_while_the_tab_is_hidden(server, people):
-    room = "unread"
-    ann, bob = open_chat(server, people, room, "Ann"), open_chat(server, people, room, "Bob")
+def test_unread_count_in_the_title_while_the_tab_is_hidden(server, people, size):
+    room = f"unread-{size}"
+    ann = open_chat(server, people, room, "Ann", size)
+    bob = open_chat(server, people, room, "Bob")
     ann.context.add_init_script(HIDEABLE_TAB)
     ann.page.reload()
     ann.wait_joined("Bob")
-    expect(ann.page).to_have_title("#unread · ComongUS")
+    expect(ann.page).to_have_title(f"#{room} · ComongUS")
 
     ann.page.evaluate("window.__setHidden(true)")
     bob.say("one")
     bob.say("two")
     expect(ann.page.locator("#messages li.msg", has_text="two")).to_be_visible()
-    expect(ann.page).to_have_title("(2) #unread · ComongUS")
+    expect(ann.page).to_have_title(f"(2) #{room} · ComongUS")
     ann.say("mine does not count")  # (a second tab of hers could send while this one hides)
     expect(ann.page.locator("#messages li.msg.own .msg-status")).to_have_text("sent")
-    expect(ann.page).to_have_title("(2) #unread · ComongUS")
+    expect(ann.page).to_have_title(f"(2) #{room} · ComongUS")
 
     ann.page.evaluate("window.__setHidden(false)")
-    expect(ann.page).to_have_title("#unread · ComongUS")
+    expect(ann.page).to_have_title(f"#{room} · ComongUS")
     bob.say("seen at once")
     expect(ann.page.locator("#messages li.msg", has_text="seen at once")).to_be_visible()
-    expect(ann.page).to_have_title("#unread · ComongUS")
+    expect(ann.page).to_have_title(f"#{room} · ComongUS")
 
 
 def test_the_composer_fits_the_device(server, people, size):
@@ -121,10 +122,11 @@ def test_few_messages_sit_at_the_bottom_next_to_the_composer(server, people, siz
     assert message["y"] - log["y"] > 100  # the room is above the messages
 
 
-def test_own_bubbles_are_what_this_browser_sent_not_any_message_under_the_name(server, people):
-    room = "own"
+def test_own_bubbles_are_what_this_browser_sent_not_any_message_under_the_name(
+        server, people, size):
+    room = f"own-{size}"
     post_message(server.url, room, "Ann", "an old Ann, over REST")
-    ann = open_chat(server, people, room, "Ann")
+    ann = open_chat(server, people, room, "Ann", size)
     old = ann.page.locator("#messages li.msg", has_text="an old Ann")
     expect(old).to_be_visible()
     expect(old).not_to_have_class("msg own")
