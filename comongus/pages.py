@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from markupsafe import Markup
@@ -85,11 +84,19 @@ def launcher():
     """The chat button for other sites' pages: one `<script>` line opens /embed in a panel.
 
     Its address is in other people's pages, so it never changes: browsers check it
-    again (no-cache, ETag) rather than keep a stale copy for a year.
+    again (no-cache, ETag) rather than keep a stale copy for a year (static_files).
     """
-    response = send_from_directory(os.path.join(current_app.static_folder, "js"), "launcher.js",
-                                   max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
+    return current_app.extensions["comongus.static_files"].response("js/launcher.js")
+
+
+@bp.after_request
+def revalidate_pages(response: Response) -> Response:
+    """Pages are checked on every visit (their script and style names change with
+    each release); an unchanged page costs a 304, its files nothing at all."""
+    if response.status_code == 200 and response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        response.make_conditional(request)
     return response
 
 

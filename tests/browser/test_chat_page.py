@@ -99,7 +99,7 @@ def test_a_taken_name_is_shown_next_to_the_nickname_field(server, people):
 def test_empty_fields_are_refused_inline_before_joining(server, people):
     ann = people(server.url)
     ann.goto("/rtcjoin")
-    ann.page.get_by_label("Room").fill("")  # the lobby is offered; empty it
+    ann.page.locator("#room").fill("")  # the form offers the lobby
     ann.page.get_by_role("button", name="Join").click()
     expect(ann.page.locator("#room-error")).to_be_visible()
     expect(ann.page.locator("#name-error")).to_be_visible()

@@ -78,6 +78,7 @@ def shoot_home(person, name):
 
 def shoot_rtcjoin(person, name):
     person.goto("/rtcjoin")
+    expect(person.page.locator("#active-rooms button", has_text=ROOM)).to_be_visible()
 
 
 def shoot_chat(person, name):
@@ -119,6 +120,9 @@ SHOTS = {"home": shoot_home, "rtcjoin": shoot_rtcjoin, "chat": shoot_chat,
 def test_every_page_screenshot(server, people, artifacts, launcher_site, size, language, scheme):
     post_message(server.url, ROOM, "Mina", "안녕하세요, 반갑습니다 👋 Welcome!")
     post_message(server.url, "intro", "Mina", "Hello from the introduction's chat")
+    hana = people(server.url)  # someone in the room: the people lists and /rtcjoin show her
+    hana.goto(f"/chat?name=Hana-{size}-{language}-{scheme}&room={ROOM}")
+    hana.wait_joined(f"Hana-{size}-{language}-{scheme}")
     for number, (page, shoot) in enumerate(SHOTS.items()):
         person = people(server.url, viewport=SIZES[size], locale=LOCALES[language],
                         color_scheme=scheme)
@@ -130,6 +134,6 @@ def test_every_page_screenshot(server, people, artifacts, launcher_site, size, l
         width = person.page.evaluate("document.documentElement.scrollWidth")
         assert width <= SIZES[size]["width"], f"{page} scrolls sideways ({width}px)"
         person.page.screenshot(path=str(artifacts / f"{page}-{size}-{language}-{scheme}.png"),
-                               full_page=page in ("home", "intro"))
+                               full_page=page == "intro")
         assert person.errors == [] and person.violations() == [], page
         person.close()
