@@ -76,6 +76,15 @@ const STRINGS = {
     "code.name_taken": "This nickname is already taken in this room. Choose another.",
     "code.name_invalid": "This nickname can't be used. Use visible letters, digits or symbols.",
     "code.name_reserved": "This nickname is reserved. Choose another.",
+    "code.name_invalid.required": "Please choose a nickname.",
+    "code.name_invalid.too_long": "This nickname is too long: at most {max} characters.",
+    "code.name_invalid.no_visible": "A nickname needs at least one visible letter, digit or symbol.",
+    "code.name_invalid.invisible": "This nickname holds an invisible character ({character}). Remove it and try again.",
+    "code.room_invalid.required": "Please choose a room.",
+    "code.room_invalid.too_long": "This room name is too long: at most {max} characters.",
+    "code.room_invalid.no_visible": "A room name needs at least one visible letter, digit or symbol.",
+    "code.room_invalid.invisible": "This room name holds an invisible character ({character}). Remove it and try again.",
+    "code.bad_request": "The server could not understand this request.",
     "code.room_invalid": "This room name can't be used. Use visible letters, digits or symbols.",
     "code.not_joined": "You are not in the room right now; it will be sent when you are back.",
     "code.text_empty": "Write something first.",
@@ -172,6 +181,15 @@ const STRINGS = {
     "code.name_taken": "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.",
     "code.name_invalid": "쓸 수 없는 닉네임입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
     "code.name_reserved": "예약된 닉네임입니다. 다른 닉네임을 골라 주세요.",
+    "code.name_invalid.required": "닉네임을 입력해 주세요.",
+    "code.name_invalid.too_long": "닉네임이 너무 깁니다. 최대 {max}자까지 쓸 수 있습니다.",
+    "code.name_invalid.no_visible": "닉네임에는 보이는 글자, 숫자, 기호가 하나 이상 있어야 합니다.",
+    "code.name_invalid.invisible": "닉네임에 보이지 않는 문자({character})가 있습니다. 지우고 다시 시도해 주세요.",
+    "code.room_invalid.required": "방 이름을 입력해 주세요.",
+    "code.room_invalid.too_long": "방 이름이 너무 깁니다. 최대 {max}자까지 쓸 수 있습니다.",
+    "code.room_invalid.no_visible": "방 이름에는 보이는 글자, 숫자, 기호가 하나 이상 있어야 합니다.",
+    "code.room_invalid.invisible": "방 이름에 보이지 않는 문자({character})가 있습니다. 지우고 다시 시도해 주세요.",
+    "code.bad_request": "서버가 이 요청을 이해하지 못했습니다.",
     "code.room_invalid": "쓸 수 없는 방 이름입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
     "code.not_joined": "지금은 방에 들어가 있지 않습니다. 다시 연결되면 보냅니다.",
     "code.text_empty": "먼저 내용을 입력해 주세요.",
@@ -276,11 +294,17 @@ export function codeText(code, params, fallback = "", extra = {}) {
     }
     return plural(`code.${code}`, names.length, { names: nameList(names) });
   }
-  const key = `code.${code}`;
-  if (!code || !(key in STRINGS.en)) return fallback;
+  if (!code) return fallback;
+  // The most precise text first: a name or room refusal says what is wrong with it.
+  const keys = typeof params.problem === "string"
+    ? [`code.${code}.${params.problem}`, `code.${code}`] : [`code.${code}`];
   const filled = { ...extra, ...params };
-  const text = t(key, filled);
-  return /\{\w+\}/.test(text) ? fallback || text : text; // a param the text needs is missing
+  for (const key of keys) {
+    if (!(key in STRINGS.en)) continue;
+    const text = t(key, filled);
+    if (!/\{\w+\}/.test(text)) return text; // else a param the text needs is missing
+  }
+  return fallback;
 }
 
 /** Call `listener` after every language change (to redraw dynamic text). */

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
@@ -175,3 +176,16 @@ def test_times_follow_the_readers_own_english(server, people):
     ann.wait_joined("Ann")
     expect(ann.page.locator("#messages li.msg time")).to_have_text("17:25")
     expect(ann.page.locator("#messages li.day").first).to_have_text("Yesterday")
+
+
+@pytest.mark.parametrize("lang, name, expected", [
+    ("ko", "N" * 33, "닉네임이 너무 깁니다. 최대 32자까지 쓸 수 있습니다."),
+    ("en", "N" * 33, "This nickname is too long: at most 32 characters."),
+    ("en", "Ann\u200b",
+     "This nickname holds an invisible character (U+200B). Remove it and try again."),
+])
+def test_why_a_name_cannot_be_used_is_said_precisely(server, people, lang, name, expected):
+    person = people(server.url, locale=LOCALES[lang])
+    person.goto(f"/chat?{urlencode({'name': name, 'room': f'precise-{lang}'})}")
+    person.page.wait_for_url("**/rtcjoin?**")
+    expect(person.page.locator("#name-error")).to_have_text(expected)
