@@ -239,7 +239,8 @@ def test_locked_database_delays_the_send_but_no_other_socket(servers, clients, d
                 sender_cut_after = time.monotonic() - locked_at
             time.sleep(0.1)
 
-    carol.wait_for_text("while locked")  # stored and delivered once the lock is gone
+    for person in (bob, carol):  # stored and delivered once the lock is gone
+        person.wait_for_text("while locked")
     assert [m["text"] for m in stored(server)] == ["while locked"]
     for person in (bob, carol):
         assert person.texts().count("while locked") == 1

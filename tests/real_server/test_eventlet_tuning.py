@@ -8,6 +8,10 @@ import textwrap
 
 import pytest
 
+from tests.helpers import eventlet_only
+
+pytestmark = eventlet_only
+
 # `python app.py`, with the installed eventlet's version reported as another.
 FAKE_EVENTLET_VERSION = textwrap.dedent("""
     import importlib.metadata, runpy
