@@ -126,6 +126,7 @@ function resetPanel() {
   dom.jump.hidden = true;
   clearTyping();
   typingSent = false;
+  countingUnread = false; // the next room's history is not news
   connection = null;
 }
 
