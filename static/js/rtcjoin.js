@@ -28,7 +28,7 @@ function showServerError() {
     saved = null;
   }
   if (!saved || !saved.error) return false;
-  const field = fields[fieldOfError(saved.error, ["room", "name"], "name")];
+  const field = fields[saved.field] || fields[fieldOfError(saved.error, ["room", "name"], "name")];
   showFieldError(field.error, saved.error);
   field.input.focus();
   field.input.select();

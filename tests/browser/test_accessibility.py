@@ -113,10 +113,7 @@ def test_joined_page_around_the_chat_has_no_axe_violations(open_as, name, scheme
     assert person.errors == [] and person.violations() == []
 
 
-@pytest.mark.parametrize("name, scheme, language", [
-    pytest.param(*case.values, id=case.id,
-                 marks=pytest.mark.xfail(strict=False, reason="chat panel: chatview"))
-    for case in cases(JOINED)])
+@pytest.mark.parametrize("name, scheme, language", cases(JOINED))
 def test_joined_chat_panel_has_no_axe_violations(open_as, name, scheme, language):
     person = open_as(JOINED[name], scheme, language)
     assert person.axe(include="#chat") == []
