@@ -95,7 +95,7 @@ class ChatService:
         self._budgets[sid] = ConnectionBudget(self.config)
         if is_owner:
             self._owners.add(sid)
-            host_presence.announce(host_presence.current().connected(sid))
+            host_presence.owner_connected(sid)
 
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
@@ -104,7 +104,7 @@ class ChatService:
         self._budgets.pop(sid, None)
         if sid in self._owners:
             self._owners.discard(sid)
-            host_presence.announce(host_presence.current().disconnected(sid))
+            host_presence.owner_disconnected(sid)
         self._unseat(sid, self.leave_grace)
 
     def _pay(self, sid: str, event: str) -> bool:

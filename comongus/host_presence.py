@@ -2,8 +2,10 @@
 
 The owner is online while any Socket.IO connection whose handshake carried the
 owner's session is open: in a room (/chat, /intro, /embed) or not (the /owner
-page holds one). `since` is when that last changed. Every connected socket gets
-`host {online, since}` when it changes; the join ack and `GET /host` carry it.
+page holds one). `since` is when that last changed; the owner's last connection closing counts
+only after LEAVE_GRACE_SECONDS with none back (a reload, a move between pages).
+Every connected socket gets `host {online, since}` when it changes; the join
+ack and `GET /host` carry it.
 
 `MemoryHostPresence` serves one process. With `REDIS_URL`, `RedisHostPresence`
 keeps each process's count of owner connections in Redis under a lease the
@@ -42,10 +44,14 @@ class MemoryHostPresence:
             self._sids.add(sid)
             return self._settle()
 
-    def disconnected(self, sid: str) -> dict | None:
-        """An owner connection closed; returns the new state if it changed."""
+    def disconnected(self, sid: str) -> None:
+        """An owner connection closed; `settle` (after the grace) says if the host went."""
         with self._lock:
             self._sids.discard(sid)
+
+    def settle(self) -> dict | None:
+        """The new state if it changed since last told."""
+        with self._lock:
             return self._settle()
 
     def _settle(self) -> dict | None:
@@ -113,13 +119,13 @@ class RedisHostPresence:
             self._sids.add(sid)
             return self._settle()
 
-    def disconnected(self, sid: str) -> dict | None:
+    def disconnected(self, sid: str) -> None:
         with self._lock:
             self._sids.discard(sid)
-            return self._settle()
 
-    def upkeep(self) -> dict | None:
-        """Renew the lease and reap the dead (every lease/3 s); the new state if it changed."""
+    def settle(self) -> dict | None:
+        """Renew the lease, reap the dead, count this process's owner connections (every
+        lease/3 s, and after a disconnect's grace); the new state if it changed."""
         with self._lock:
             return self._settle()
 
@@ -164,7 +170,7 @@ def init_app(app: Flask) -> None:
     host = RedisHostPresence(client, app.config["REDIS_PREFIX"], process_id,
                              app.config["PRESENCE_LEASE_SECONDS"])
     app.extensions["comongus.host_presence"] = host
-    announce(host.upkeep())
+    announce(host.settle())
     socketio.start_background_task(_keep_lease, host)
 
 
@@ -172,9 +178,35 @@ def _keep_lease(host: RedisHostPresence) -> None:
     while True:
         socketio.sleep(host.interval)
         try:
-            announce(host.upkeep())
+            announce(host.settle())
         except Exception:  # this loop must outlive any error, or the lease runs out
             log.exception("host presence upkeep failed")
+
+
+def owner_connected(sid: str) -> None:
+    """An owner connection opened: the host is here, at once."""
+    announce(current().connected(sid))
+
+
+def owner_disconnected(sid: str) -> None:
+    """An owner connection closed. The host goes away only if no owner connection is
+    back after LEAVE_GRACE_SECONDS, so the owner moving between pages or reloading
+    one does not flicker "away" to every visitor."""
+    host = current()
+    host.disconnected(sid)
+    grace = current_app.config["LEAVE_GRACE_SECONDS"]
+    if grace <= 0:
+        announce(host.settle())
+    else:
+        socketio.start_background_task(_settle_after, host, grace)
+
+
+def _settle_after(host: MemoryHostPresence | RedisHostPresence, grace: float) -> None:
+    socketio.sleep(grace)
+    try:
+        announce(host.settle())
+    except Exception:  # a failed broadcast must not kill the server's task pool quietly
+        log.exception("host presence: announcing the host's going failed")
 
 
 def announce(state: dict | None) -> None:

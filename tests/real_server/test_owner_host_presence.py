@@ -52,6 +52,24 @@ def test_visitors_see_the_host_come_and_go(servers, clients):
     assert requests.get(server.url + "/host", timeout=5).json() == away
 
 
+def test_a_reload_within_the_grace_is_not_a_going(servers, clients):
+    server = servers({**OWNER, "LEAVE_GRACE_SECONDS": "1"})
+    ann = clients(server.url)
+    ann.join("Ann", "porch")
+    cookie = owner_cookie(server.url)
+    page = clients(server.url, headers={"Cookie": cookie})
+    wait_for(lambda: ann.events("host"), message="host online")
+    page.close()  # a reload: the page comes back at once
+    again = clients(server.url, headers={"Cookie": cookie})
+    again.close()  # and now it is gone for good
+    wait_for(lambda: len(ann.events("host")) >= 2, message="host away after the grace")
+    wait_for(lambda: requests.get(server.url + "/host", timeout=5).json()["online"] is False,
+             message="host away at GET /host")
+    ann.call("join", {"name": "Ann", "room": "porch"})  # whatever was sent before has arrived
+    # Had the reload counted, Ann would have seen away, here, away.
+    assert [state["online"] for state in ann.events("host")] == [True, False]
+
+
 def test_a_visitor_is_not_the_host(servers, clients):
     server = servers(OWNER)
     ann = clients(server.url)

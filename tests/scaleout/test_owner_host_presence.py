@@ -8,7 +8,8 @@ import requests
 from tests.helpers import wait_for
 from tests.real_server.test_owner_in_room import PASSWORD, owner_cookie
 
-SHARED = {"OWNER_PASSWORD": PASSWORD, "SECRET_KEY": "one secret for the whole cluster"}
+SHARED = {"OWNER_PASSWORD": PASSWORD, "SECRET_KEY": "one secret for the whole cluster",
+          "LEAVE_GRACE_SECONDS": "1"}
 
 
 def test_host_presence_is_shared_by_every_process(servers, clients):
@@ -30,7 +31,11 @@ def test_host_presence_is_shared_by_every_process(servers, clients):
     ack = clients(a.url).call("join", {"name": "HOST", "room": "porch", "token": "t"})
     assert ack[1]["code"] == "name_reserved"
 
+    # The owner moves to the other process within the grace: nobody sees it go.
+    moved = clients(a.url, headers={"Cookie": owner_cookie(a.url)})
     owner.close()
+    moved.join("host", "porch")
+    moved.close()
     for visitor in (ann, bob):
         wait_for(lambda visitor=visitor: len(visitor.events("host")) == 2, message="host away")
     assert ann.events("host") == bob.events("host")
