@@ -35,6 +35,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
+from . import pages
 from .limits import AddressBuckets
 from .refusals import Refusal
 from .validation import reading_keys
@@ -42,6 +43,9 @@ from .validation import reading_keys
 log = logging.getLogger(__name__)
 
 bp = Blueprint("owner", __name__)
+# The pages' Content-Security-Policy, and no framing: a framed /owner could be
+# clicked on by another site.
+bp.after_request(pages.security_headers)
 
 SESSION_KEY = "owner"  # the session's proof of sign-in: a fingerprint of the password
 CSRF_KEY = "csrf"

@@ -39,6 +39,9 @@ def test_the_right_password_signs_in_with_a_session_cookie(server):
     page = http.get(server.url + "/owner", timeout=5)
     assert "You are signed in as" in page.text and ">host<" in page.text
     assert me["csrfToken"] in page.text  # the page's forms carry it
+    assert page.headers["X-Frame-Options"] == "DENY"  # no other site may frame it
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "no-store" in page.headers["Cache-Control"]
 
 
 def test_a_wrong_password_is_refused_and_logged_without_the_password(server):
