@@ -120,6 +120,12 @@ def test_bearer_needs_no_cookie_and_no_csrf_token(server):
     bad = requests.get(server.url + "/owner/session",
                        headers={"Authorization": "Bearer guess"}, timeout=5)
     assert bad.status_code == 401 and bad.json()["code"] == "wrong_password"
+    # A wrong Bearer beside a good cookie and token is still refused, and changes nothing.
+    http, _ = sign_in(server.url)
+    token = http.get(server.url + "/owner/session", timeout=5).json()["csrfToken"]
+    mixed = http.delete(server.url + "/owner/session", timeout=5, headers={
+        "Authorization": "Bearer guess", "X-CSRF-Token": token})
+    assert mixed.status_code == 401 and signed_in(server.url, http)
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/owner/session"), ("DELETE", "/owner/session"),
