@@ -36,9 +36,10 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 
 from . import pages
+from .config import SettingError
 from .limits import AddressBuckets
 from .refusals import Refusal
-from .validation import reading_keys
+from .validation import InvalidInput, clean_name, reading_keys
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,15 @@ class SessionPerScheme(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """The owner's routes, the session cookie's flags and the budget of sign-in tries."""
+    """The owner's routes, the session cookie's flags and the budget of sign-in tries.
+    An OWNER_NAME no visitor could take either (too long, invisible characters,
+    `admin`) stops the start, saying why."""
+    if app.config["OWNER_PASSWORD"]:
+        with app.app_context():
+            try:
+                app.config["OWNER_NAME"] = clean_name(app.config["OWNER_NAME"], "OWNER_NAME")
+            except InvalidInput as error:
+                raise SettingError(str(error)) from None
     app.session_interface = SessionPerScheme()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -112,3 +112,18 @@ def test_without_an_owner_host_is_an_ordinary_name(servers, clients):
     answer = requests.post(server.url + "/messages", json={
         "username": "host", "text": "hi", "roomname": "other"}, timeout=5)
     assert answer.status_code == 201 and "host" not in answer.json()
+
+
+@pytest.mark.parametrize("name, why", [("admin", "is reserved"), ("x" * 33, "too long"),
+                                       ("ho\u200bst", "invisible")])
+def test_an_owner_name_nobody_could_take_stops_the_start(servers, name, why):
+    with pytest.raises(AssertionError, match=f"OWNER_NAME.*{why}"):
+        servers({**OWNER, "OWNER_NAME": name})
+
+
+def test_the_owner_name_is_configurable(servers, clients):
+    server = servers({**OWNER, "OWNER_NAME": " Mina "})
+    host = clients(server.url, headers={"Cookie": owner_cookie(server.url)})
+    assert host.join("", "porch")["user"]["name"] == "Mina"
+    ack = clients(server.url).call("join", {"name": "MINA", "room": "porch"})
+    assert refusal_code(ack) == "name_reserved"
