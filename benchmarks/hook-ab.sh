@@ -4,6 +4,9 @@
 # and stock (COMONGUS_TUNING=off), side by side, round by round.
 #
 #   benchmarks/hook-ab.sh            RUNS=2 rounds of each scenario below
+#   ADD_ROUNDS=1 OUT=benchmarks/results/DATE-hook-ab ONLY=all,no_direct_write \
+#   SCENARIOS=fanout-1000 benchmarks/hook-ab.sh
+#                                    more rounds of some variants into a run's folder
 #
 # The fan-out of 1,000 (latency, CPU: what the send path's hooks aim at) and
 # 1,000 idle connections (memory: what parking and the ping timers aim at).
@@ -20,25 +23,30 @@ PORT_FOR_RUNS=${PORT_FOR_RUNS:-5721}
 
 # name=what is left out (the names are eventlet_tuning.HOOKS's).
 VARIANTS="all=
-no_shared_frames=shared_frames
-no_direct_write=direct_write,shared_frames
+no_direct_write=direct_write
 no_ping_timers=ping_timers
 no_parking=parking
 no_parking_fair_reads=parking,fair_reads
-no_parking_direct_write=parking,direct_write,shared_frames
-no_parking_send_queue=parking,direct_write,shared_frames,send_queue"
-SERVERS=""
+no_parking_direct_write=parking,direct_write
+no_parking_send_queue=parking,direct_write,send_queue"
+ALL_SERVERS=""
 while IFS= read -r line; do
-    SERVERS+="${line%%=*}=$(comongus_command "$PORT_FOR_RUNS" "COMONGUS_TUNING_WITHOUT=${line#*=}")"$'\n'
+    ALL_SERVERS+="${line%%=*}=$(comongus_command "$PORT_FOR_RUNS" "COMONGUS_TUNING_WITHOUT=${line#*=}")"$'\n'
 done <<< "$VARIANTS"
-SERVERS+="stock=$(comongus_command "$PORT_FOR_RUNS" COMONGUS_TUNING=off)"
-NAMES=$(echo "$SERVERS" | cut -d= -f1 | paste -sd,)
+ALL_SERVERS+="stock=$(comongus_command "$PORT_FOR_RUNS" COMONGUS_TUNING=off)"
+NAMES=$(echo "$ALL_SERVERS" | cut -d= -f1 | paste -sd,)
+ONLY=${ONLY:-$NAMES}
+SERVERS=$(grep -E "^(${ONLY//,/|})=" <<< "$ALL_SERVERS")
 
-run_rounds fanout-1000 "$RUNS" --clients 1000 --senders 10 --rate 1 --duration 10
-run_rounds idle-1000 "$RUNS" --mode idle --clients 1000 --duration 10
+case ",${SCENARIOS:-fanout-1000,idle-1000}," in *,fanout-1000,*)
+    run_rounds fanout-1000 "$RUNS" --clients 1000 --senders 10 --rate 1 --duration 10 ;;
+esac
+case ",${SCENARIOS:-fanout-1000,idle-1000}," in *,idle-1000,*)
+    run_rounds idle-1000 "$RUNS" --mode idle --clients 1000 --duration 10 ;;
+esac
 
 # Each hook, and the pair of variants that differ by it alone.
-PAIRS="no_shared_frames/all,no_direct_write/no_shared_frames,no_ping_timers/all,\
+PAIRS="no_direct_write/all,no_ping_timers/all,\
 no_parking/all,no_parking_fair_reads/no_parking,no_parking_send_queue/no_parking_direct_write,\
 no_parking_direct_write/no_parking,stock/all"
 {
@@ -46,7 +54,8 @@ no_parking_direct_write/no_parking,stock/all"
     echo
     echo "What each variant leaves out (COMONGUS_TUNING_WITHOUT):"
     echo
-    while IFS= read -r line; do echo "- ${line%%=*}: ${line#*=}"; done <<< "$VARIANTS"
+    while IFS= read -r line; do echo "- ${line%%=*}: ${line#*=}"; done <<< "$VARIANTS" |
+        sed 's/: $/: nothing/'
     echo "- stock: COMONGUS_TUNING=off"
     echo
     how_runs_were_made
@@ -54,11 +63,11 @@ no_parking_direct_write/no_parking,stock/all"
     echo "## Fan-out: 1,000 clients in one room, 10 senders at 1 msg/s for 10 s"
     echo
     "$PYTHON" benchmarks/side_by_side_table.py "$OUT" fanout-1000 "$NAMES" \
-        lat_p50_ms,lat_p99_ms,server_cpu_pct,server_mem_per_conn_kb,loss_pct,disconnects "$PAIRS"
+        server_cpu_s,server_cpu_pct,server_mem_per_conn_kb,lat_p50_ms,lat_p99_ms,loadgen_loop_lag_p99_ms,load_avg,loss_pct "$PAIRS"
     echo
     echo "## Idle: 1,000 connections held 10 s"
     echo
     "$PYTHON" benchmarks/side_by_side_table.py "$OUT" idle-1000 "$NAMES" \
-        server_mem_per_conn_kb,idle_mem_per_conn_kb,idle_server_cpu_pct,all_joined_s "$PAIRS"
+        server_mem_per_conn_kb,idle_mem_per_conn_kb,idle_server_cpu_pct,all_joined_s,load_avg "$PAIRS"
 } > "$OUT/summary.md"
 echo "$OUT/summary.md"

@@ -4,7 +4,8 @@
 # again, and so on, so that a slow spell of the machine touches every server
 # alike. Each run starts its server afresh (a fresh SQLite file for ComongUS)
 # and writes OUT/SCENARIO.SERVER.RUN.json (the load generator's JSON), .txt,
-# .log and .server.log; side_by_side_table.py turns the JSON into tables.
+# .log, .server.log and .load (the load average as it began);
+# side_by_side_table.py turns them into tables.
 
 comongus_command() { # port, environment (VAR=value ...): `python app.py` with common.sh's settings
     echo "cd $ROOT && rm -f $OUT/chat-$1.sqlite3* && exec env $SETTINGS $2 HOST=127.0.0.1 \
@@ -41,6 +42,7 @@ run_once() { # json file, port, server command, loadgen options...: one server, 
         return 0
     fi
     sleep 1
+    cut -d' ' -f1 /proc/loadavg > "$base.load"  # the machine's load as the run began
     echo "$(date -u +%T) $(basename "$base")" >&2
     "$BENCH" load --url "http://127.0.0.1:$port" --pid "$pid" --json "$json" \
         --label "$(basename "$base")" "$@" > "$base.txt" 2> "$base.log" || true
@@ -61,15 +63,20 @@ run_once() { # json file, port, server command, loadgen options...: one server, 
     done
 }
 
-run_rounds() { # scenario, runs, loadgen options... ; servers in SERVERS (name=command, one a line)
-    local scenario=$1 runs=$2 round name command
+run_rounds() { # scenario, rounds, loadgen options... ; servers in SERVERS (name=command, one a line)
+    # Runs are numbered on from those already in OUT: with ADD_ROUNDS=1 and OUT
+    # set to an earlier run's folder, a script adds rounds to it (to rerun a
+    # disturbed figure, or to narrow a spread) and its summary counts them all.
+    local scenario=$1 rounds=$2 name command run
     shift 2
-    for round in $(seq "$runs"); do
+    for _ in $(seq "$rounds"); do
         while IFS= read -r line; do
             [ -n "$line" ] || continue
             name=${line%%=*}
             command=${line#*=}
-            run_once "$OUT/$scenario.$name.$round.json" "$PORT_FOR_RUNS" "$command" "$@"
+            run=1
+            while [ -e "$OUT/$scenario.$name.$run.json" ]; do run=$((run + 1)); done
+            run_once "$OUT/$scenario.$name.$run.json" "$PORT_FOR_RUNS" "$command" "$@"
         done <<< "$SERVERS"
     done
 }
@@ -82,6 +89,11 @@ generator (\`bench load\`, Node) on the same machine ($(nproc) CPUs, placed by t
 kernel, nothing pinned), at normal priority. Other work on the machine ran at
 nice 19 meanwhile (test suites); the load average when this summary was
 written: $(cut -d' ' -f1-3 /proc/loadavg). Settings for ComongUS: $SETTINGS.
+Browser tests' Chromium sets its own priority (-8 to 5), so those ran beside
+these runs at close to their priority: load_avg (the 1-minute load average as
+each run began) shows how busy the machine was; high values go with a high
+loadgen_loop_lag_p99_ms and disturbed latencies, while server CPU seconds and
+memory per connection move far less.
 Cells: the median, then every run in brackets; ratios are of the medians.
 EOF
 }

@@ -17,13 +17,20 @@ from pathlib import Path
 
 
 def load_runs(folder: Path, scenario: str, server: str) -> list[dict]:
+    """Each run's JSON, its figures joined by `load_avg` where side-by-side.sh noted it."""
     runs = []
     for path in sorted(folder.glob(f"{scenario}.{server}.*.json"),
                        key=lambda path: int(path.stem.rsplit(".", 1)[1])):
         try:
-            runs.append(json.loads(path.read_text()))
+            run = json.loads(path.read_text())
         except (OSError, ValueError) as error:
-            runs.append({"error": f"unreadable: {error}", "figures": {}})
+            run = {"error": f"unreadable: {error}", "figures": {}}
+        try:
+            run.setdefault("figures", {})["load_avg"] = float(
+                path.with_suffix(".load").read_text())
+        except (OSError, ValueError):
+            pass
+        runs.append(run)
     return runs
 
 

@@ -8,10 +8,9 @@ function it replaces and the invariants it keeps):
 
 - fair_websockets: WebSocket frames read a slice at a time and unmasked in C,
   in place of websocket_guard's watch under eventlet's own reader;
-- send_queues: a send queue that wakes writers in one batch, writes to an idle
-  WebSocket directly and frames a broadcast packet once, and pings on hub
-  timers (each ping checked when its answer is due), in place of the stock
-  ping sweep (limits.close_silent_sessions);
+- send_queues: a send queue that wakes writers in one batch and writes to an
+  idle WebSocket directly, and pings on hub timers (each ping checked when its
+  answer is due), in place of the stock ping sweep (limits.close_silent_sessions);
 - parked_websockets and connections: an idle upgraded WebSocket holds no task.
 
 Guarded: it installs only where eventlet serves, the installed eventlet and
@@ -33,7 +32,7 @@ from ..config import SettingError
 from ..extensions import socketio
 from ..limits import SilentSessionSweep
 from ..serving import ConnectionPool, LeanHttpProtocol
-from ..websocket_guard import GuardWebSocketReads, RefuseWebSocketCompression
+from ..websocket_guard import GuardWebSocketReads
 from .upstream import what_differs
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,6 @@ HOOKS = {
     "fair_reads": (),  # fair_websockets: frames read a slice at a time, unmasked in C
     "send_queue": (),  # send_queues.SendQueue: blocked writers woken in one batch
     "direct_write": ("send_queue",),  # a packet written to an idle WebSocket at once
-    "shared_frames": ("direct_write",),  # one frame per broadcast packet for all
     "ping_timers": (),  # pings on hub timers, not a sleeping task per session
     "parking": ("send_queue", "fair_reads"),  # an idle WebSocket holds no task
 }
@@ -102,13 +100,6 @@ def install(app: Flask) -> Tuning | None:
         log.warning("eventlet tuning not installed, serving stock: %s", differs)
         return None
     layers = list(wsgi_layers(app))
-    share_frames = "shared_frames" in hooks
-    if share_frames and not any(isinstance(layer, RefuseWebSocketCompression)
-                                for layer in layers):
-        share_frames = False
-        log.warning("WebSocket compression is not refused: each recipient's frame is "
-                    "made for it (no shared frames)")
-
     from .connections import ParkingConnectionPool, ParkingHttpProtocol
     from .fair_websockets import read_websockets_fairly
     from .send_queues import lighten_sessions, ping_on_timers
@@ -122,8 +113,7 @@ def install(app: Flask) -> Tuning | None:
             if isinstance(layer, GuardWebSocketReads):
                 layer.active = False  # the fair reader enforces the same limits
     if "send_queue" in hooks:
-        lighten_sessions(eio, direct_write="direct_write" in hooks,
-                         share_frames=share_frames, park="parking" in hooks)
+        lighten_sessions(eio, direct_write="direct_write" in hooks, park="parking" in hooks)
     if "ping_timers" in hooks:
         ping_on_timers()
         for extension in app.extensions.values():

@@ -55,13 +55,11 @@ def test_a_server_with_the_expected_libraries_is_tuned(servers, clients):
 
 
 @pytest.mark.parametrize("without, says", [
-    ("shared_frames", "without shared_frames"),
-    ("direct_write,shared_frames", "without direct_write, shared_frames"),
+    ("direct_write", "without direct_write"),
     ("ping_timers", "without ping_timers"),
     ("parking", "without parking"),
     ("parking,fair_reads", "without fair_reads, parking"),
-    ("parking,direct_write,shared_frames,send_queue",
-     "without send_queue, direct_write, shared_frames, parking"),
+    ("parking,direct_write,send_queue", "without send_queue, direct_write, parking"),
 ])
 def test_a_server_tuned_without_some_hooks_says_which_and_chats(servers, clients, without, says):
     server = servers({"COMONGUS_TUNING": "on", "COMONGUS_TUNING_WITHOUT": without})
