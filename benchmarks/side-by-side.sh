@@ -82,8 +82,10 @@ run_rounds() { # scenario, rounds, loadgen options... ; servers in SERVERS (name
 }
 
 how_runs_were_made() { # the paragraph every summary carries
+    # RUNS_MADE_AT: the date and commit, for a summary written again from the
+    # folder of runs made at an earlier commit.
     cat << EOF
-Runs: $(run_stamp). Each server in turn, round by round, each run on a fresh
+Runs: ${RUNS_MADE_AT:-$(run_stamp)}. Each server in turn, round by round, each run on a fresh
 server (a fresh SQLite file for ComongUS) on port $PORT_FOR_RUNS; the load
 generator (\`bench load\`, Node) on the same machine ($(nproc) CPUs, placed by the
 kernel, nothing pinned), at normal priority. Other work on the machine ran at

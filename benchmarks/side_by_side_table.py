@@ -58,6 +58,9 @@ def cell(values: list) -> str:
 def tables(folder: Path, scenario: str, servers: list[str], figures: list[str],
            ratios: list[tuple[str, str]]) -> str:
     runs = {server: load_runs(folder, scenario, server) for server in servers}
+    figures = [figure for figure in figures  # no column for a figure no run has
+               if any(figure in run.get("figures", {}) for server in servers
+                      for run in runs[server])]
     values = {server: {figure: [run.get("figures", {}).get(figure) for run in runs[server]]
                        for figure in figures} for server in servers}
     lines = ["| server | " + " | ".join(figures) + " |",
