@@ -16,6 +16,7 @@ from . import (
     presence,
     presence_leases,
     rest,
+    static_files,
 )
 from .config import load_config, socketio_async_mode
 from .extensions import cors, socketio
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     rest.init_app(app)
     app.register_blueprint(pages.bp)
+    static_files.init_app(app)
     return app
 
 

@@ -12,6 +12,7 @@ joiners too, so each learns of the others. Leaves likewise. In one interval a
 name is told at most once as joining and once as leaving, joins first: one that
 comes and goes is told as both, one that goes and comes back as neither, so
 however often a connection flips rooms its name costs each room two mentions.
+Every notice carries its code, `joined` or `left`, with `names`: all it names.
 
 The announcer is told who changed; it asks presence only for the list it sends,
 once per send, and spaces a room's sends by the size of the last list it sent.
@@ -124,20 +125,22 @@ class Announcer:
         return None if next_due is None else max(0.0, next_due - time.monotonic())
 
     def _announce(self, room: str, changes: _RoomChanges) -> None:
-        if len(changes.joined) <= NOTICES_BEFORE_A_BURST:
+        joined, left = list(changes.joined), list(changes.left)
+        if len(joined) <= NOTICES_BEFORE_A_BURST:
             for name, sid in changes.joined.items():
-                self._broadcast(room, "message", admin_notice(room, f"{name} has joined!"),
-                                skip_sid=sid)
+                self._broadcast(room, "message", admin_notice(
+                    room, f"{name} has joined!", "joined", names=[name]), skip_sid=sid)
         else:
             # Everyone, the joiners too: each must learn of the others in the burst.
-            self._broadcast(room, "message",
-                            admin_notice(room, f"{_names(list(changes.joined))} have joined!"))
-        if len(changes.left) <= NOTICES_BEFORE_A_BURST:
-            for name in changes.left:
-                self._broadcast(room, "message", admin_notice(room, f"{name} has left."))
+            self._broadcast(room, "message", admin_notice(
+                room, f"{_names(joined)} have joined!", "joined", names=joined))
+        if len(left) <= NOTICES_BEFORE_A_BURST:
+            for name in left:
+                self._broadcast(room, "message", admin_notice(
+                    room, f"{name} has left.", "left", names=[name]))
         else:
-            self._broadcast(room, "message",
-                            admin_notice(room, f"{_names(list(changes.left))} have left."))
+            self._broadcast(room, "message", admin_notice(
+                room, f"{_names(left)} have left.", "left", names=left))
         try:
             names = presence.current().members(room)
         except presence.PresenceUnavailable:  # logged once by presence; the next change

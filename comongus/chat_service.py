@@ -4,7 +4,8 @@ Each request goes the same way: pay from the connection's budget, validate,
 claim presence (once per join), take the room's lock, store, and tell the
 announcer who changed. Socket.IO handlers (events.py) and REST views (rest.py)
 only translate their transport to these calls and back: a result becomes an ack
-or a JSON answer, a refusal an error ack or a 4xx/5xx.
+or a JSON answer, a refusal (refusals.py: a sentence and a code) an error ack or
+a 4xx/5xx.
 
 A message is stored first and broadcast only once committed, so a message a
 client sees live is one it can always read back later.
@@ -19,10 +20,11 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, presence
+from . import announcer, departures, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
+from .refusals import Refusal
 from .room_locks import room_lock
 from .store import store
 from .validation import (
@@ -47,16 +49,20 @@ TOO_FAST = {
 }
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """The chat turns the request down; `str(error)` is what the client is told."""
 
 
 class StorageUnavailable(Refused):
     """The database did not take or give the messages; nothing was stored or broadcast."""
 
+    code = "storage_unavailable"
+
 
 class NameHeld(Refused):
     """A post under a name someone holds in the room, without their token."""
+
+    code = "name_taken"
 
 
 def fields_of(payload: Any, allowed: set[str]) -> dict:
@@ -76,6 +82,8 @@ class ChatService:
         self.config = app.config
         self.presence: presence.Presence = app.extensions["comongus.presence"]
         self.announcer: announcer.Announcer = app.extensions["comongus.announcer"]
+        self.departures: departures.Departures = app.extensions["comongus.departures"]
+        self.leave_grace = app.config["LEAVE_GRACE_SECONDS"]
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
 
     # Connections ---------------------------------------------------------------
@@ -85,9 +93,11 @@ class ChatService:
         self._budgets[sid] = ConnectionBudget(self.config)
 
     def disconnect(self, sid: str) -> None:
-        """A connection ended, for any reason: it leaves its room."""
+        """A connection ended, for any reason: it leaves its room. If it was its name's
+        last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
+        it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
-        self.leave(sid)
+        self._unseat(sid, self.leave_grace)
 
     def _pay(self, sid: str, event: str) -> bool:
         """Pay for `event`; False means refuse it. A connection that floods on and on is closed."""
@@ -110,7 +120,7 @@ class ChatService:
         Raises Refused, InvalidInput or presence.NameTaken.
         """
         if not self._pay(sid, "join"):
-            raise Refused(TOO_FAST["join"])
+            raise Refused(TOO_FAST["join"], "rate_limited")
         fields = fields_of(payload, JOIN_FIELDS)
         name = clean_name(fields.get("name"))
         room = clean_room(fields.get("room"))
@@ -124,7 +134,8 @@ class ChatService:
         for old_room in server.rooms(sid, namespace=NAMESPACE):
             if old_room not in (sid, room):
                 server.leave_room(sid, old_room, namespace=NAMESPACE)
-        socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}."),
+        socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}.",
+                                              "welcome", name=seat.name, room=room),
                       to=sid, namespace=NAMESPACE)
         members = room_data(room, joined.members)
         ack = {"user": {"name": seat.name, "room": room}, "users": members["users"]}
@@ -181,10 +192,10 @@ class ChatService:
         """A joined connection says something (`text` or `{text, clientId?}`); the whole
         room, sender included, gets it. Returns the stored message as sent."""
         if not self._pay(sid, "sendMessage"):
-            raise Refused(TOO_FAST["sendMessage"])
+            raise Refused(TOO_FAST["sendMessage"], "rate_limited")
         seat = self.presence.seat_of(sid)
         if seat is None:
-            raise Refused("Join a room first.")
+            raise Refused("Join a room first.", "not_joined")
         if isinstance(payload, str):
             payload = {"text": payload}
         fields = fields_of(payload, SEND_FIELDS)
@@ -210,7 +221,7 @@ class ChatService:
         held = self.presence.holder(room, username)
         if held is not None and not _same_token(token, held.token):
             raise NameHeld(f"The name {held.name!r} is in this room now; only they can post "
-                           "as it (send their token).")
+                           "as it (send their token).", name=held.name)
         return self._deliver(room, username, text, clean_client_id(body.get("clientId")))
 
     def _deliver(self, room: str, username: str, text: str, client_id: str | None) -> Row:
@@ -250,15 +261,23 @@ class ChatService:
                       skip_sid=sid, namespace=NAMESPACE)
 
     def leave(self, sid: str) -> None:
-        """`sid` leaves its room but may stay connected; always done, even over budget."""
+        """`sid` leaves its room but may stay connected; always done, even over budget.
+        Meant, so told at once: no grace."""
         self._pay(sid, "leave")  # a flood of leaves still counts
+        self._unseat(sid, grace=0.0)
+
+    def _unseat(self, sid: str, grace: float) -> None:
         seat = self.presence.seat_of(sid)
-        gone = self.presence.leave(sid)
+        gone = self.presence.leave(sid, grace)
         if seat is not None:
             socketio.server.leave_room(sid, seat.room, namespace=NAMESPACE)
         if gone is not None:
             self.announcer.left(gone.room, gone.name)
             log.info("leave room=%r name=%r sid=%s", gone.room, gone.name, sid)
+        elif seat is not None and grace > 0:
+            self.departures.began()
+            log.info("away room=%r name=%r sid=%s: not told as leaving yet", seat.room,
+                     seat.name, sid)
 
 
 def _same_token(given: str | None, held: str | None) -> bool:
@@ -269,7 +288,9 @@ def _same_token(given: str | None, held: str | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """The app's chat service (after presence and the announcer)."""
+    """The app's chat service and the timer of its grace periods (after presence and
+    the announcer)."""
+    departures.init_app(app)
     app.extensions["comongus.chat"] = ChatService(app)
 
 

@@ -34,7 +34,8 @@ def _int(env: Mapping[str, str], key: str, default: int | None,
 
 
 def _float(env: Mapping[str, str], key: str, default: float,
-           minimum: float | None = None, positive: bool = False) -> float:
+           minimum: float | None = None, positive: bool = False,
+           maximum: float | None = None) -> float:
     value = env.get(key, "").strip()
     if not value:
         return default
@@ -48,6 +49,8 @@ def _float(env: Mapping[str, str], key: str, default: float,
         raise SettingError(f"{key} must be more than 0, not {value}")
     if minimum is not None and number < minimum:
         raise SettingError(f"{key} must be at least {minimum:g}, not {value}")
+    if maximum is not None and number > maximum:
+        raise SettingError(f"{key} must be at most {maximum:g}, not {value}")
     return number
 
 
@@ -176,6 +179,11 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "NAMESPACE_CONNECT_TIMEOUT": _float(env, "NAMESPACE_CONNECT_TIMEOUT", 10.0, positive=True),
         # How often, at most, one room's member list is broadcast (seconds).
         "ROOMDATA_INTERVAL": _float(env, "ROOMDATA_INTERVAL", 0.25, positive=True),
+        # Seconds a name (joined with a token) stays after its last connection ends,
+        # listed and held, so a reload or a brief drop is told neither as leaving nor
+        # as joining (0: it leaves at once). A name held longer than a minute would
+        # read as a ghost in the list.
+        "LEAVE_GRACE_SECONDS": _float(env, "LEAVE_GRACE_SECONDS", 5.0, minimum=0, maximum=60),
         # Pages: the introduction shown on /intro, and who may frame /embed.
         "INTRO_FILE": env.get("INTRO_FILE", "").strip() or None,
         # 1: INTRO_FILE's HTML (raw HTML in Markdown, or an .html file) is shown as

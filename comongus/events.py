@@ -1,20 +1,22 @@
-"""The Socket.IO events (contract v1, default namespace).
+"""The Socket.IO events (contract v1.1, default namespace).
 
 In, from a client:
-    join {name, room, since?, token?}   ack(null, {user, users, history, more?}) | ack(reason)
-    sendMessage text | {text, clientId?} ack(null, message) | ack(reason)
+    join {name, room, since?, token?}   ack(null, {user, users, history, more?})
+                                         | ack(reason, {code, params})
+    sendMessage text | {text, clientId?} ack(null, message) | ack(reason, {code, params})
     typing true|false                    no ack
     leave                                ack(null)
 Out, to clients:
-    message {id, seq, user, text, room, date}   chat messages and admin notices
+    message {id, seq, user, text, room, date}   chat messages; admin notices add
+                                                {code, params}
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
 
 Each handler hands its event to the chat service (chat_service.py), which pays
 for it from the connection's budget, validates it and does it; the handler
 turns the result into the ack (null and the result) and a refusal into an error
-ack (the reason). Room-wide presence notices go through the announcer, never
-straight from a handler.
+ack (the reason, then its code and params). Room-wide presence notices go
+through the announcer, never straight from a handler.
 """
 from __future__ import annotations
 
@@ -24,25 +26,23 @@ from typing import Any
 from flask import current_app, request
 
 from . import chat_service
-from .chat_service import Refused
 from .extensions import socketio
-from .presence import NameTaken
-from .validation import InvalidInput
+from .refusals import Refusal
 
 
 def _ack(action: Callable[[str, Any], Any], payload: Any):
     """Do `action` for the sending connection: (None, its result), or why it was refused."""
     try:
         return None, action(request.sid, payload)
-    except (Refused, InvalidInput, NameTaken) as refusal:
-        return str(refusal)
+    except Refusal as refusal:
+        return refusal.ack()
 
 
 @socketio.on_error_default
 def on_error(error):
     """A handler failed: the sender gets an error ack, the log gets the traceback."""
     current_app.logger.exception("handler for %r failed", request.event["message"])
-    return "Something went wrong on the server; try again."
+    return Refusal("Something went wrong on the server; try again.", "server_error").ack()
 
 
 @socketio.on("connect")
@@ -73,12 +73,14 @@ def on_typing(is_typing=None):
 
 @socketio.on("leave")
 def on_leave(payload=None):
-    """A client leaves its room but stays connected. It gets ack(null); the room, "has left"."""
+    """A client leaves its room but stays connected. It gets ack(null); the room, "has left"
+    at once if it was the name's last connection."""
     chat_service.current().leave(request.sid)
     return (None,)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """A connection ended, for any reason; its room gets "has left" if it was the name's last."""
+    """A connection ended, for any reason; its room gets "has left" if it was the name's last,
+    after a grace period for a name with a token (a reload comes back within it)."""
     chat_service.current().disconnect(request.sid)

@@ -169,7 +169,8 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
                 not buckets.take(environ.get("REMOTE_ADDR", "")):
             start_response("429 Too Many Requests", [
                 ("Content-Type", "application/json"), ("Retry-After", "1")])
-            return [b'{"error": "Too many new connections from your address; retry soon."}']
+            return [b'{"error": "Too many new connections from your address; retry soon.", '
+                    b'"code": "rate_limited"}']
         return wsgi_app(environ, start_response)
 
     app.__wrapped__ = wsgi_app

@@ -11,10 +11,20 @@ import re
 
 import markdown
 import nh3
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 
 bp = Blueprint("pages", __name__)
+
+DEFAULT_ROOM = "lobby"  # what the join form offers when nobody named a room
 
 INTRO_SAMPLE = os.path.join(os.path.dirname(__file__), "..", "templates", "intro_sample.md")
 # A Host header a browser can send: a DNS name or IPv4 address, or a bracketed IPv6
@@ -39,7 +49,7 @@ def rtcjoin():
     """The join form: room and nickname (a failed join comes back here with its error)."""
     return render_template("rtcjoin.html", page=_page_settings("rtcjoin"),
                            name=request.args.get("name", ""),
-                           room=request.args.get("room", ""))
+                           room=request.args.get("room", "") or DEFAULT_ROOM)
 
 
 @bp.get("/chat")
@@ -56,10 +66,10 @@ def chat():
 def intro():
     """The owner's introduction with the live chat beside it (visitors pick a nickname)."""
     room = current_app.config["INTRO_ROOM"]
-    embed_url = _public_link(url_for("pages.embed", room=room))
-    page = {**_page_settings("intro", room=room), "embedUrl": embed_url}
-    return render_template("intro.html", page=page, intro_html=_intro_html(),
-                           embed_url=embed_url)
+    return render_template("intro.html", page=_page_settings("intro", room=room),
+                           intro_html=_intro_html(),
+                           embed_url=_public_link(url_for("pages.embed", room=room)),
+                           launcher_url=_public_link(url_for("pages.launcher")))
 
 
 @bp.get("/embed")
@@ -67,6 +77,27 @@ def embed():
     """The chat alone, for an `<iframe>` on another site (`EMBED_ORIGINS` may frame it)."""
     room = request.args.get("room", "").strip()
     return render_template("embed.html", page=_page_settings("embed", room=room))
+
+
+@bp.get("/launcher.js")
+def launcher():
+    """The chat button for other sites' pages: one `<script>` line opens /embed in a panel.
+
+    Its address is in other people's pages, so it never changes: browsers check it
+    again (no-cache, ETag) rather than keep a stale copy for a year (static_files).
+    """
+    return current_app.extensions["comongus.static_files"].response("js/launcher.js")
+
+
+@bp.after_request
+def revalidate_pages(response: Response) -> Response:
+    """Pages are checked on every visit (their script and style names change with
+    each release); an unchanged page costs a 304, its files nothing at all."""
+    if response.status_code == 200 and response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        response.make_conditional(request)
+    return response
 
 
 @bp.after_request

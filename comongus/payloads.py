@@ -34,10 +34,15 @@ def rest_message(message: Row) -> dict:
             "text": message.text, "roomname": message.room, "date": _iso(message.created_at)}
 
 
-def admin_notice(room: str, text: str) -> dict:
-    """A notice from `admin`: delivered live, never stored, so it has no id or seq."""
+def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
+    """A notice from `admin`: delivered live, never stored, so it has no id or seq.
+
+    `text` is in English for v1 clients; `code` and `params` let others say it in
+    their user's language (`welcome` {name, room}, `joined` and `left` {names}).
+    """
     return {"id": None, "seq": None, "user": "admin", "text": text, "room": room,
-            "date": _iso(datetime.now(UTC).replace(tzinfo=None))}
+            "date": _iso(datetime.now(UTC).replace(tzinfo=None)), "code": code,
+            "params": params}
 
 
 def room_data(room: str, names: list[str]) -> dict:

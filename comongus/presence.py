@@ -2,8 +2,10 @@
 
 Presence knows nothing of SQL or sockets' wiring: it is a table of seats. A name
 in a room is held by one token; every connection (socket id) with that token
-shares the name, and the name leaves only with its last connection. Names are
-compared by `name_key` (case and width do not count).
+shares the name, and the name leaves only with its last connection, or, when
+that connection ended on its own and the name has a token, once a grace period
+passes with no connection back (departures.py). Names are compared by
+`name_key` (case and width do not count).
 
 `MemoryPresence` serves one process; `RedisPresence` (with `REDIS_URL`) serves
 any number of processes sharing one Redis, behind the same interface.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -22,21 +25,26 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     import redis
 
+from .refusals import Refusal
 from .validation import name_key
 
 log = logging.getLogger(__name__)
 
 
-class NameTaken(Exception):
+class NameTaken(Refusal):
     """Someone else holds this name in this room."""
 
+    code = "name_taken"
 
-class PresenceUnavailable(NameTaken):
-    """Redis did not answer, so the name could not be claimed.
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The name {name!r} is taken in this room.", name=name)
 
-    A `NameTaken` so that the join handler refuses the join with this reason
-    (an error ack the client retries) instead of never acking.
-    """
+
+class PresenceUnavailable(Refusal):
+    """Redis did not answer, so the name could not be claimed or the room not listed:
+    the join gets an error ack the client retries, REST a 503."""
+
+    code = "storage_unavailable"
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,17 @@ class Presence(Protocol):
         The result carries the room's members, so a join asks presence once.
         """
 
-    def leave(self, sid: str) -> Seat | None:
-        """Unseat `sid`; returns its seat if that was the name's last connection."""
+    def leave(self, sid: str, grace: float = 0.0) -> Seat | None:
+        """Unseat `sid`; returns its seat if that was the name's last connection.
+
+        With `grace` (seconds), the last connection of a name with a token leaves
+        the name held and listed that long instead (None is returned): a join
+        with its token takes it back; `departures_due` ends it.
+        """
+
+    def departures_due(self) -> tuple[list[Seat], float | None]:
+        """Take out the names whose grace ended; returns them, and the seconds until
+        the next grace ends (None: none is running)."""
 
     def seat_of(self, sid: str) -> Seat | None:
         """The seat of `sid`, or None when it has not joined."""
@@ -103,6 +120,7 @@ class MemoryPresence:
         self._lock = threading.Lock()
         self._rooms: dict[str, dict[str, _Holder]] = {}  # room -> name key -> holder
         self._seats: dict[str, tuple[str, str]] = {}  # sid -> (room, name key)
+        self._leaving: dict[tuple[str, str], float] = {}  # (room, name key) -> grace ends
 
     def join(self, sid: str, room: str, name: str, token: str | None) -> JoinResult:
         key = name_key(name)
@@ -113,20 +131,32 @@ class MemoryPresence:
                                   members=self._names(room))
             holder = self._rooms.get(room, {}).get(key)
             if holder is not None and (token is None or holder.token != token):
-                raise NameTaken(f"The name {holder.name!r} is taken in this room.")
+                raise NameTaken(holder.name)
             went_offline = self._unseat(sid)
             came_online = holder is None
             if came_online:
                 holder = _Holder(name=name, token=token)
                 self._rooms.setdefault(room, {})[key] = holder
+            self._leaving.pop((room, key), None)  # back within its grace, if it was away
             holder.sids.add(sid)
             self._seats[sid] = (room, key)
             return JoinResult(Seat(room, holder.name), came_online, went_offline,
                               members=self._names(room))
 
-    def leave(self, sid: str) -> Seat | None:
+    def leave(self, sid: str, grace: float = 0.0) -> Seat | None:
         with self._lock:
-            return self._unseat(sid)
+            return self._unseat(sid, grace)
+
+    def departures_due(self) -> tuple[list[Seat], float | None]:
+        now = time.monotonic()
+        with self._lock:
+            ended = [place for place, ends in self._leaving.items() if ends <= now]
+            departed = []
+            for room, key in ended:
+                del self._leaving[room, key]
+                departed.append(self._remove(room, key))
+            next_end = min(self._leaving.values(), default=None)
+        return departed, None if next_end is None else max(0.0, next_end - now)
 
     def seat_of(self, sid: str) -> Seat | None:
         with self._lock:
@@ -153,17 +183,23 @@ class MemoryPresence:
             return {room: [holder.name for holder in holders.values()]
                     for room, holders in self._rooms.items()}
 
-    def _unseat(self, sid: str) -> Seat | None:
+    def _unseat(self, sid: str, grace: float = 0.0) -> Seat | None:
         place = self._seats.pop(sid, None)
         if place is None:
             return None
         room, key = place
-        holders = self._rooms[room]
-        holder = holders[key]
+        holder = self._rooms[room][key]
         holder.sids.discard(sid)
         if holder.sids:
             return None
-        del holders[key]
+        if grace > 0 and holder.token is not None:
+            self._leaving[room, key] = time.monotonic() + grace
+            return None
+        return self._remove(room, key)
+
+    def _remove(self, room: str, key: str) -> Seat:
+        holders = self._rooms[room]
+        holder = holders.pop(key)
         if not holders:
             del self._rooms[room]
         return Seat(room, holder.name)
@@ -171,16 +207,28 @@ class MemoryPresence:
 
 # The Lua below runs inside Redis, one script at a time, so a claim, a leave or
 # a reap is atomic across every process. Keys (P = REDIS_PREFIX):
-#   P.."room:"..room      hash  name key -> {name, token?, order, count}
+#   P.."room:"..room      hash  name key -> {name, token?, order, count, leaving?}
 #   P.."rooms"            set   rooms with someone in them
 #   P.."seats:"..pid      hash  socket id -> [room, name key], one per process
 #   P.."procs"            set   process ids that hold seats
 #   P.."lease:"..pid      string with a TTL: the process is alive
 #   P.."reaped:"..pid     a tombstone: the process was taken for dead
 #   P.."order"            counter for the join order
+#   P.."leaving"          sorted set: [room, name key] of a name in its grace (count 0),
+#                         scored by when the grace ends (ms, Redis's clock, so every
+#                         process agrees); the holder's `leaving` says the same
 _UNSEAT = """
 local P = ARGV[1]
-local function unseat(pid, sid)
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local function remove(room, key)
+  local roomkey = P .. 'room:' .. room
+  redis.call('HDEL', roomkey, key)
+  if redis.call('EXISTS', roomkey) == 0 then redis.call('SREM', P .. 'rooms', room) end
+end
+local function unseat(pid, sid, grace_ms)
   local seats = P .. 'seats:' .. pid
   local place = redis.call('HGET', seats, sid)
   if not place then return nil end
@@ -191,12 +239,16 @@ local function unseat(pid, sid)
   if not raw then return nil end
   local holder = cjson.decode(raw)
   holder.count = holder.count - 1
-  if holder.count > 0 then
+  if holder.count <= 0 and grace_ms > 0 and holder.token then
+    holder.count = 0
+    holder.leaving = now_ms() + grace_ms
+    redis.call('ZADD', P .. 'leaving', holder.leaving, cjson.encode({place[1], place[2]}))
+  end
+  if holder.count > 0 or holder.leaving then
     redis.call('HSET', roomkey, place[2], cjson.encode(holder))
     return nil
   end
-  redis.call('HDEL', roomkey, place[2])
-  if redis.call('EXISTS', roomkey) == 0 then redis.call('SREM', P .. 'rooms', place[1]) end
+  remove(place[1], place[2])
   return {place[1], holder.name}
 end
 """
@@ -216,10 +268,14 @@ if place and holder then
   end
 end
 if holder and (not has_token or holder.token ~= token) then return {'taken', holder.name} end
-local gone = unseat(pid, sid)
+local gone = unseat(pid, sid, 0)
 local came = 0
 if holder then
   holder.count = holder.count + 1
+  if holder.leaving then  -- back within its grace: nobody is told anything
+    holder.leaving = nil
+    redis.call('ZREM', P .. 'leaving', cjson.encode({room, key}))
+  end
 else
   holder = {name = name, count = 1, order = redis.call('INCR', P .. 'order')}
   if has_token then holder.token = token end
@@ -238,9 +294,29 @@ return {'ok', holder.name, came, members}
 """
 
 _LEAVE = _UNSEAT + """
-local gone = unseat(ARGV[2], ARGV[3])
+local gone = unseat(ARGV[2], ARGV[3], tonumber(ARGV[4]))
 if gone then return gone end
 return {}
+"""
+
+# Take out the names whose grace ended (at most ARGV[2] of them), whichever process
+# asks: each is returned to exactly one. Returns {departed, ms until the next ends or -1}.
+_DEPART = _UNSEAT + """
+local now, departed = now_ms(), {}
+local ended = redis.call('ZRANGEBYSCORE', P .. 'leaving', '-inf', now, 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(ended) do
+  redis.call('ZREM', P .. 'leaving', member)
+  local place = cjson.decode(member)
+  local raw = redis.call('HGET', P .. 'room:' .. place[1], place[2])
+  local holder = raw and cjson.decode(raw)
+  if holder and holder.count == 0 then
+    remove(place[1], place[2])
+    departed[#departed + 1] = place[1]
+    departed[#departed + 1] = holder.name
+  end
+end
+local next_end = redis.call('ZRANGE', P .. 'leaving', 0, 0, 'WITHSCORES')[2]
+return {departed, next_end and math.max(0, tonumber(next_end) - now) or -1}
 """
 
 # Renew this process's lease; then, unless this process itself missed a renewal
@@ -262,7 +338,7 @@ if status == 'ok' and ttl >= min_ttl and ttl <= max_ttl then
   for _, other in ipairs(redis.call('SMEMBERS', P .. 'procs')) do
     if other ~= pid and redis.call('EXISTS', P .. 'lease:' .. other) == 0 then
       for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. other)) do
-        local gone = unseat(other, sid)
+        local gone = unseat(other, sid, 0)
         if gone then
           departed[#departed + 1] = gone[1]
           departed[#departed + 1] = gone[2]
@@ -345,6 +421,7 @@ class RedisPresence:
         self.interval = lease_seconds / 3
         self._join = client.register_script(_JOIN)
         self._leave = client.register_script(_LEAVE)
+        self._depart = client.register_script(_DEPART)
         self._tick = client.register_script(_TICK)
         self._lock = threading.Lock()
         self._local: dict[str, _Local] = {}
@@ -362,7 +439,7 @@ class RedisPresence:
             self._health.answered()
             status, held_as = _text(reply[0]), _text(reply[1])
             if status == "taken":
-                raise NameTaken(f"The name {held_as!r} is taken in this room.")
+                raise NameTaken(held_as)
             seat, members = Seat(room, held_as), _names_in_order(reply[3])
             if status == "same":
                 # Again only if this process knew the seat: its mirror may lack it
@@ -381,12 +458,12 @@ class RedisPresence:
                                 "1" if token is not None else "0", self.lease_ms,
                                 "1" if with_members else "0"])
 
-    def leave(self, sid: str) -> Seat | None:
+    def leave(self, sid: str, grace: float = 0.0) -> Seat | None:
         with self._lock:
             if self._local.pop(sid, None) is None and not self._dirty:
                 return None
             try:
-                gone = self._leave(args=[self.prefix, self.process_id, sid])
+                gone = self._leave(args=[self.prefix, self.process_id, sid, int(grace * 1000)])
             except Exception as error:
                 self._dirty = True  # upkeep removes it and announces the departure
                 self._health.failed(error)
@@ -433,6 +510,20 @@ class RedisPresence:
                   for room, holders in zip(rooms, answers, strict=True)}
         return {room: names for room, names in listed.items() if names}
 
+    DEPARTURES_PER_CALL = 500  # a longer script would hold up every other Redis call
+
+    def departures_due(self) -> tuple[list[Seat], float | None]:
+        """Raises PresenceUnavailable while Redis does not answer."""
+        try:
+            departed, wait_ms = self._depart(args=[self.prefix, self.DEPARTURES_PER_CALL])
+        except Exception as error:
+            raise self._health.failed(error) from error
+        self._health.answered()
+        seats = _pairs(departed)
+        if len(seats) == self.DEPARTURES_PER_CALL:
+            return seats, 0.0  # more may have ended: look again at once
+        return seats, None if wait_ms < 0 else wait_ms / 1000
+
     def upkeep(self) -> Upkeep:
         """Renew this process's lease, reap dead processes, put back lost seats.
 
@@ -461,7 +552,7 @@ class RedisPresence:
             stored = self.redis.hgetall(self.prefix + "seats:" + self.process_id)
             places = {_text(sid): json.loads(_text(place)) for sid, place in stored.items()}
             for sid in places.keys() - self._local.keys():
-                gone = self._leave(args=[self.prefix, self.process_id, sid])
+                gone = self._leave(args=[self.prefix, self.process_id, sid, 0])
                 result.departed.extend(_pairs(gone))
             for sid, local in list(self._local.items()):
                 if places.get(sid) == [local.seat.room, local.key]:

@@ -3,8 +3,10 @@
 One background task per process renews its presence lease every lease/3 s,
 announces the members of processes whose lease ran out ("has left" and
 `roomData`, from exactly one survivor), and puts this process's seats back if
-it was itself taken for dead (Redis or the process stalled too long). Without
-`REDIS_URL` presence lives in this process's memory and needs no lease.
+it was itself taken for dead (Redis or the process stalled too long). Each
+round also wakes the grace-period timer (departures.py), so a name whose
+process died during its grace still leaves. Without `REDIS_URL` presence lives
+in this process's memory and needs no lease.
 """
 from __future__ import annotations
 
@@ -58,6 +60,9 @@ class LeaseUpkeep:
             self._failing = False
         with self.app.app_context():
             self._announce(result)
+        # Grace periods live in Redis: any process may end them, this one included
+        # when the process that began one is gone.
+        self.app.extensions["comongus.departures"].began()
 
     def _announce(self, result: presence.Upkeep) -> None:
         for process_id in result.reaped:

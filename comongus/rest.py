@@ -1,6 +1,8 @@
 """The REST API: the message board, the occupied rooms, and a health check.
 
-Every answer is JSON; bad input gets a 4xx and `{"error": ...}` and changes nothing.
+Every answer is JSON; bad input gets a 4xx and `{"error", "code", "params"?}` and
+changes nothing. The codes are the Socket.IO acks' (refusals.py), plus one per
+HTTP error (HTTP_CODES).
 """
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import chat_service, presence
-from .chat_service import NameHeld, StorageUnavailable
+from .chat_service import StorageUnavailable
 from .limits import AddressBuckets
 from .payloads import rest_message
+from .refusals import Refusal
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
 
@@ -29,28 +32,25 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
 
 
-def _error(status: int, message: str):
-    return jsonify(error=message), status
+# The status of each refusal's code; the rest are 400.
+STATUSES = {"name_taken": 409, "rate_limited": 429, "storage_unavailable": 503,
+            "server_error": 500}
+# The code of each HTTP error Flask or Werkzeug raises on a REST path.
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
+              429: "rate_limited", 503: "storage_unavailable"}
 
 
-@bp.errorhandler(InvalidInput)
-def invalid_input(error: InvalidInput):
-    return _error(400, str(error))
+def _error(status: int, message: str, code: str, **params):
+    body = {"error": message, "code": code}
+    if params:
+        body["params"] = params
+    return jsonify(body), status
 
 
-@bp.errorhandler(StorageUnavailable)
-def storage_unavailable(error: StorageUnavailable):
-    return _error(503, str(error))
-
-
-@bp.errorhandler(NameHeld)
-def name_held(error: NameHeld):
-    return jsonify(error=str(error), code="name_taken"), 409
-
-
-@bp.errorhandler(presence.PresenceUnavailable)
-def presence_unavailable(error: presence.PresenceUnavailable):
-    return _error(503, str(error))
+@bp.errorhandler(Refusal)
+def refused(error: Refusal):
+    """Bad input, a held name, a database or Redis that does not answer: 4xx or 503."""
+    return _error(STATUSES.get(error.code, 400), str(error), error.code, **error.params)
 
 
 @bp.after_app_request
@@ -60,17 +60,24 @@ def vary_on_origin(response):
     flask-cors says so only when it grants; a shared cache would otherwise hand
     one origin's answer, grant or refusal, to another.
     """
-    if request.path.rstrip("/") in REST_PATHS:
+    if _is_rest(request.path):
         response.vary.add("Origin")
     return response
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    """REST paths answer errors (404, 405, 413, ...) in JSON; pages keep HTML."""
-    if request.path.rstrip("/") in REST_PATHS:
-        return _error(error.code or 500, error.description or error.name)
+    """REST paths (and what lies under them: /messages/7) answer errors (404, 405, 413,
+    ...) in JSON; pages keep HTML."""
+    if _is_rest(request.path):
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "bad_request" if status < 500 else "server_error")
+        return _error(status, error.description or error.name, code)
     return error
+
+
+def _is_rest(path: str) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in REST_PATHS)
 
 
 def _query_count(name: str, low: int, high: int = MAX_COUNT) -> int | None:
@@ -115,8 +122,9 @@ def post_message():
     posts = current_app.extensions["comongus.rest_posts"]
     address = request.remote_addr or ""
     if not posts.take(address):
-        return jsonify(error="Too many posts from your address; wait a moment."), 429, \
-            {"Retry-After": str(posts.retry_after(address))}
+        answer, status = _error(429, "Too many posts from your address; wait a moment.",
+                                "rate_limited")
+        return answer, status, {"Retry-After": str(posts.retry_after(address))}
     if not request.is_json:
         raise InvalidInput("Send a JSON object with Content-Type: application/json.")
     try:
@@ -129,10 +137,7 @@ def post_message():
 @bp.get("/rooms")
 def list_rooms():
     """The rooms that have people in them now, with their names."""
-    try:
-        rooms = presence.current().occupied_rooms()
-    except presence.PresenceUnavailable as error:  # logged once by presence
-        return _error(503, str(error))
+    rooms = presence.current().occupied_rooms()  # PresenceUnavailable: a 503, logged once
     return jsonify(results=[{"roomname": room, "users": [{"name": name} for name in names]}
                             for room, names in sorted(rooms.items())])
 
@@ -156,5 +161,6 @@ def healthz():
         names = " and ".join({"database": "The database", "redis": "Redis"}[part]
                              for part in failing)
         verb = "is" if len(failing) == 1 else "are"
-        return jsonify(error=f"{names} {verb} not answering.", failing=failing), 503
+        return jsonify(error=f"{names} {verb} not answering.", code="storage_unavailable",
+                       failing=failing), 503
     return jsonify(status="ok")

@@ -1,16 +1,26 @@
 """What every server here enforces, whichever library runs it: connections fitted to the
-open-file limit, the answers for a refused or too slow request, a body's minimum rate,
-log lines a client cannot multiply.
+open-file limit, a cap per client, a deadline for a request's headers and a minimum rate
+for its body, a spare file handle for running out of them, a clean stop on SIGTERM, log
+lines a client cannot multiply.
 
-comongus/serving.py (eventlet) and comongus/gevent_server.py (gevent) build on it.
+comongus/serving.py (eventlet) and comongus/gevent_server.py (gevent) build on it: each
+plugs these into its library's server through that library's own hooks.
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import resource
+import socket
 import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from .config import SettingError
+from .extensions import socketio
+from .limits import client_key
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,23 @@ REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\
 
 TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
              b"Content-Length: 0\r\n\r\n")
+
+
+def close_every_session_and_exit(app, sleep) -> None:
+    """What SIGTERM does: close every session (clients reconnect elsewhere), let the
+    close packets go out, exit 0. Runs in a task of its own, where `sleep` may wait.
+
+    Nothing is acked that was not committed: an ack is sent only after its commit,
+    and SQLite commits never yield to this task half-way.
+    """
+    eio = socketio.server.eio
+    sessions = list(eio.sockets.values())
+    app.logger.info("SIGTERM: closing %d sessions and stopping", len(sessions))
+    for session in sessions:
+        session.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    sleep(0.5)
+    logging.shutdown()
+    os._exit(0)
 
 
 class RateLimitedLog:
@@ -49,6 +76,187 @@ class RateLimitedLog:
             args = (*args, self.skipped)
         log.log(self.level, message, *args)
         self.last, self.skipped = now, 0
+
+
+class OpenByAddress:
+    """The connections each client has open, against the cap per client (0: none).
+
+    A client is an IPv4 address or an IPv6 /64 (`client_key`), as the TCP peer
+    sees it: behind a proxy, the proxy.
+    """
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self.open: Counter[str] = Counter()
+
+    def admit(self, address: str) -> str | None:
+        """Count a new connection from `address`: its client's key, or None if over the cap."""
+        key = client_key(address)
+        if self.per_address and self.open[key] >= self.per_address:
+            return None
+        self.open[key] += 1
+        return key
+
+    def release(self, key: str) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
+
+
+def refuse(sock, address: str) -> None:
+    """Answer a connection over its client's cap with a 503, and close it.
+
+    What the client has sent so far is read first, without waiting (64 KB at the
+    most): closing a socket with unread bytes resets the connection, and the
+    reset may overtake the answer, which the client then never reads.
+    """
+    log.warning("refused a connection from %s: over its address's cap", address)
+    try:
+        sock.sendall(REFUSAL)
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0)
+        for _ in range(16):
+            if not sock.recv(4096):
+                break
+    except OSError:  # nothing more to read (BlockingIOError), or the client is gone
+        pass
+    finally:
+        sock.close()
+
+
+class SpareFileHandle:
+    """A file handle kept for when `accept()` runs out of them.
+
+    Out of handles, a server loop would end (eventlet) or log a traceback and
+    pause (gevent) while the connection waits. Here the spare is let go, the
+    waiting connection is accepted and closed at once, and the spare is taken
+    back; one warning line every ten seconds says so.
+    """
+
+    OUT_OF_HANDLES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+    def __init__(self) -> None:
+        self.fd: int | None = os.open(os.devnull, os.O_RDONLY)
+        self.warning = RateLimitedLog()
+
+    def refuse_one(self, error: OSError, accept: Callable[[], Any]) -> bool:
+        """Refuse the connection `accept()` returns (a (socket, address) pair or None);
+        False if handles are still short, and connections must end first."""
+        self.warning("refused a connection: out of file handles (%s); MAX_CONNECTIONS "
+                     "leaves too few for the rest of the process", error.strerror)
+        if self.fd is not None:
+            os.close(self.fd)
+        try:
+            accepted = accept()
+            if accepted:
+                accepted[0].close()
+            return True
+        except OSError:
+            return False
+        finally:
+            try:
+                self.fd = os.open(os.devnull, os.O_RDONLY)
+            except OSError:
+                self.fd = None
+
+
+class RequestDeadlines:
+    """What both servers' HTTP handlers add to their library's: a deadline for a request's
+    line and headers, a minimum rate for its body, turns between requests.
+
+    A library's only clock is the socket timeout, which restarts with every byte.
+    Here a request's line and headers must be complete `headers_timeout` seconds
+    after the connection started or, on keep-alive, after the request's first
+    byte (the idle wait before it has the socket timeout); its body must keep up
+    with `body_min_rate` bytes a second after `body_grace` seconds
+    (`MinimumRateReader`). `configured` sets these from the settings.
+
+    A handler mixes it in before its library's handler class, defines
+    `timeout_class` (the library's Timeout), `_start_timer` and `_write_now`,
+    runs its `handle_one_request` through `_handle_within_deadlines`, cancels
+    `headers_timer` once the headers are read, and builds its environ through
+    `_environ_with_rate_limited_body`.
+    """
+
+    headers_timeout = 10.0
+    body_min_rate = 500
+    body_grace = 5.0
+    slow_headers_log = RateLimitedLog(logging.INFO)
+    timeout_class: Any = None
+
+    @classmethod
+    def configured(cls, config) -> type:
+        return type(cls.__name__, (cls,), {
+            "headers_timeout": config["HEADERS_TIMEOUT"],
+            "body_min_rate": config["BODY_MIN_BYTES_PER_SECOND"],
+            "body_grace": config["BODY_GRACE_SECONDS"]})
+
+    def _start_timer(self, seconds: float):
+        """A started `timeout_class` that raises itself after `seconds`."""
+        raise NotImplementedError
+
+    def _write_now(self, data: bytes) -> None:
+        """Write straight to the client's socket."""
+        raise NotImplementedError
+
+    def _begin_deadlines(self) -> None:
+        self.started = time.monotonic()
+        self.requests_begun = 0
+        self.headers_timer = None
+
+    def _handle_within_deadlines(self, handle_one_request: Callable[[], Any]) -> tuple[bool, Any]:
+        """(True, what `handle_one_request` returned), or (False, None) when the client
+        closed or its headers took too long: the connection is then to be closed."""
+        if self.requests_begun and not self._next_request_begins():
+            self.close_connection = True
+            return False, None
+        now = time.monotonic()
+        deadline = (self.started if not self.requests_begun else now) + self.headers_timeout
+        self.requests_begun += 1
+        began = self.requests_begun > 1
+        self.headers_timer = self._start_timer(max(deadline - now, 0))
+        try:
+            if not began and not self._next_request_begins():
+                self.close_connection = True
+                return False, None
+            began = True
+            return True, handle_one_request()
+        except self.timeout_class as timeout:
+            if timeout is not self.headers_timer:
+                raise
+            self._time_out(began)
+            return False, None
+        finally:
+            self.headers_timer.cancel()
+
+    def _next_request_begins(self) -> bool:
+        """Wait for the first byte of a request; False if the client closed instead."""
+        try:
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return False
+
+    def _time_out(self, began: bool) -> None:
+        """Close the connection; a client that sent nothing at all is only idle."""
+        self.close_connection = True
+        if not began:
+            return
+        self.slow_headers_log("closed a connection from %s: its request headers took over %gs",
+                              self.client_address[0], self.headers_timeout)
+        try:
+            self._write_now(TIMED_OUT)
+        except OSError:
+            pass
+
+    def _environ_with_rate_limited_body(self, get_environ: Callable[[], dict]) -> dict:
+        """`get_environ()`, the body it reads through `MinimumRateReader`."""
+        if not self.body_min_rate:
+            return get_environ()
+        rfile, self.rfile = self.rfile, MinimumRateReader(self.rfile, self, self.timeout_class)
+        try:
+            return get_environ()
+        finally:
+            self.rfile = rfile
 
 
 class MinimumRateReader:
@@ -124,9 +332,10 @@ class MinimumRateReader:
         return lines
 
 
-def connections_the_file_limit_allows(files_per_connection: int = 1) -> tuple[int, int]:
+def connections_the_file_limit_allows() -> tuple[int, int]:
     """Raise the open-file soft limit to the hard limit; the limit and the
-    connections it leaves room for."""
+    connections it leaves room for (one file each: under both servers a WebSocket
+    reads the socket its request came on)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != soft:
         try:
@@ -135,17 +344,17 @@ def connections_the_file_limit_allows(files_per_connection: int = 1) -> tuple[in
         except (ValueError, OSError):  # an unlimited hard limit is capped by the kernel
             pass
     limit = soft if soft != resource.RLIM_INFINITY else 1 << 20
-    return limit, (limit - FILES_BESIDES_CONNECTIONS) // files_per_connection
+    return limit, limit - FILES_BESIDES_CONNECTIONS
 
 
-def max_connections(configured: int | None, files_per_connection: int = 1) -> int:
+def max_connections(configured: int | None) -> int:
     """MAX_CONNECTIONS checked against the open-file limit (unset: the most that fits,
-    up to `DEFAULT_MAX_CONNECTIONS`); a connection may hold `files_per_connection`."""
-    limit, allowed = connections_the_file_limit_allows(files_per_connection)
+    up to `DEFAULT_MAX_CONNECTIONS`)."""
+    limit, allowed = connections_the_file_limit_allows()
     if configured is None:
         connections = min(DEFAULT_MAX_CONNECTIONS, allowed)
     elif configured > allowed:
-        wanted = configured * files_per_connection + FILES_BESIDES_CONNECTIONS
+        wanted = configured + FILES_BESIDES_CONNECTIONS
         raise SettingError(
             f"MAX_CONNECTIONS={configured} needs {wanted} open files, but this process may "
             f"open {limit}, which leaves room for {max(allowed, 0)} connections. "

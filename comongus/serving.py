@@ -11,14 +11,10 @@ request's headers and a minimum rate for its body are settings, and SIGTERM
 from __future__ import annotations
 
 import ctypes
-import errno
 import gc
-import logging
 import os
 import signal
 import socket
-import time
-from collections import Counter
 
 import eventlet
 import eventlet.hubs
@@ -28,17 +24,16 @@ import eventlet.wsgi
 from flask import Flask
 
 from .extensions import socketio
-from .limits import client_key
 from .server_limits import (
     LISTEN_BACKLOG,
-    REFUSAL,
-    TIMED_OUT,
-    MinimumRateReader,
+    OpenByAddress,
     RateLimitedLog,
+    RequestDeadlines,
+    SpareFileHandle,
+    close_every_session_and_exit,
     max_connections,
+    refuse,
 )
-
-log = logging.getLogger(__name__)
 
 
 class ConnectionPool(eventlet.GreenPool):
@@ -46,83 +41,63 @@ class ConnectionPool(eventlet.GreenPool):
 
     Its size is the server-wide cap, counting connections (`open_slots`), not
     tasks: when it is full, new connections wait in the listen backlog. A
-    connection over its client's cap gets a 503 and is closed; a client is an
-    IPv4 address or an IPv6 /64 (`client_key`), as the TCP peer sees it: behind
-    a proxy, the proxy.
+    connection over its client's cap (`OpenByAddress`) gets a 503 and is closed.
     """
 
     def __init__(self, size: int, per_address: int) -> None:
         super().__init__(size)
         self.open_slots = eventlet.semaphore.Semaphore(size)
-        self.per_address = per_address
-        self.open_by_address: Counter[str] = Counter()
+        self.open_by_address = OpenByAddress(per_address)
         self.full_warning = RateLimitedLog()
 
     def spawn(self, function, connection, *args):
         # Without TCP_NODELAY a response written in two parts (headers, then a
         # body) waits for the client's delayed ACK: 40 ms per page of messages.
         connection[1].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        address = client_key(connection[0][0])
-        if self.per_address and self.open_by_address[address] >= self.per_address:
-            return super().spawn(_refuse, connection)
+        key = self.open_by_address.admit(connection[0][0])
+        if key is None:
+            return super().spawn(refuse, connection[1], connection[0][0])
         if self.open_slots.locked():
             self.full_warning("all %d connections (MAX_CONNECTIONS) in use: new ones wait "
                               "in the listen backlog", self.size)
         self.open_slots.acquire()
-        self.open_by_address[address] += 1
-        return self.track(super().spawn(function, connection, *args), address)
+        return self.track(super().spawn(function, connection, *args), key)
 
-    def track(self, task, address: str):
+    def track(self, task, key: str):
         """What eventlet's server links its end-of-connection work to: the task."""
-        task.link(self._release, address)
+        task.link(self._release, key)
         return task
 
-    def _release(self, _connection, address: str) -> None:
+    def _release(self, _connection, key: str) -> None:
         self.open_slots.release()
-        self.open_by_address[address] -= 1
-        if self.open_by_address[address] <= 0:
-            del self.open_by_address[address]
+        self.open_by_address.release(key)
 
 
-class HeadersTooSlow(Exception):
-    """The request line and headers did not arrive within HEADERS_TIMEOUT."""
-
-
-class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
-    """eventlet's HTTP handler with smaller buffers, deadlines, taking turns between requests.
+class LeanHttpProtocol(RequestDeadlines, eventlet.wsgi.HttpProtocol):
+    """eventlet's HTTP handler with smaller buffers, the deadlines of `RequestDeadlines`,
+    taking turns between requests.
 
     Each connection keeps its read and write buffers (8 KB and 16 KB by default)
     for as long as it is open, a WebSocket's whole life included, though a
     WebSocket writes to the socket directly, which adds up with thousands of
     connections; 2 KB each is enough for a request's head, and a larger response
     body is written in one piece after its headers.
-
-    eventlet's only clock is the socket timeout, which restarts with every byte.
-    Here a request's line and headers must be complete `headers_timeout` seconds
-    after the connection started or, on keep-alive, after the request's first
-    byte (the idle wait before it has the socket timeout); and its body must keep
-    up with `body_min_rate` bytes a second after `body_grace` seconds
-    (`MinimumRateReader`). `configured` sets these from the settings.
     """
 
     rbufsize = 2048
     wbufsize = 2048
-    slow_headers_log = RateLimitedLog(logging.INFO)
-    headers_timeout = 10.0
-    body_min_rate = 500
-    body_grace = 5.0
-
-    @classmethod
-    def configured(cls, config) -> type[LeanHttpProtocol]:
-        return type(cls.__name__, (cls,), {
-            "headers_timeout": config["HEADERS_TIMEOUT"],
-            "body_min_rate": config["BODY_MIN_BYTES_PER_SECOND"],
-            "body_grace": config["BODY_GRACE_SECONDS"]})
+    timeout_class = eventlet.Timeout
 
     def setup(self) -> None:
-        self.started = time.monotonic()
-        self.requests_begun = 0
+        self._begin_deadlines()
         super().setup()
+
+    def _start_timer(self, seconds: float) -> eventlet.Timeout:
+        return eventlet.Timeout(seconds)
+
+    def _write_now(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def handle_one_request(self) -> None:
         """Answer one request within the deadlines, then let other connections go first.
@@ -131,34 +106,9 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
         client that sends it as soon as it has the answer finds it waiting, and
         is answered again and again while every other connection waits.
         """
-        if self.requests_begun and not self._next_request_begins():
-            self.close_connection = 1
-            return
-        deadline = (self.started if not self.requests_begun else time.monotonic()) \
-            + self.headers_timeout
-        self.requests_begun += 1
-        self.headers_timer = eventlet.Timeout(max(deadline - time.monotonic(), 0), HeadersTooSlow)
-        began = self.requests_begun > 1
-        try:
-            if not began and not self._next_request_begins():
-                self.close_connection = 1
-                return
-            began = True
-            super().handle_one_request()
-        except HeadersTooSlow:
-            self._time_out(began)
-            return
-        finally:
-            self.headers_timer.cancel()
-        if not self.close_connection:
+        handled, _ = self._handle_within_deadlines(super().handle_one_request)
+        if handled and not self.close_connection:
             eventlet.sleep(0)
-
-    def _next_request_begins(self) -> bool:
-        """Wait for the first byte of a request; False if the client closed instead."""
-        try:
-            return bool(self.rfile.peek(1))
-        except ConnectionError:
-            return False
 
     def parse_request(self) -> bool:
         """Read the headers; the deadline ends with them (the app's time is not the client's)."""
@@ -167,55 +117,12 @@ class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
         finally:
             self.headers_timer.cancel()
 
-    def _time_out(self, began: bool) -> None:
-        """Close the connection; a client that sent nothing at all is only idle."""
-        self.close_connection = 1
-        if not began:
-            return
-        self.slow_headers_log("closed a connection from %s: its request headers took over %gs",
-                              self.client_address[0], self.headers_timeout)
-        try:
-            self.wfile.write(TIMED_OUT)
-            self.wfile.flush()
-        except OSError:
-            pass
-
     def get_environ(self) -> dict:
-        """The WSGI environ, its body read through `MinimumRateReader`."""
-        if not self.body_min_rate:
-            return super().get_environ()
-        rfile, self.rfile = self.rfile, MinimumRateReader(self.rfile, self, eventlet.Timeout)
-        try:
-            return super().get_environ()
-        finally:
-            self.rfile = rfile
-
-
-def _refuse(connection) -> None:
-    log.warning("refused a connection from %s: over its address's cap", connection[0][0])
-    try:
-        connection[1].sendall(REFUSAL)
-    except OSError:
-        pass
-
-
-def _shut_down(app: Flask) -> None:
-    """Close every session (clients reconnect elsewhere), then exit.
-
-    Nothing is acked that was not committed: an ack is sent only after its
-    commit, and SQLite commits never yield to this greenlet half-way.
-    """
-    sessions = list(socketio.server.eio.sockets.values())
-    app.logger.info("SIGTERM: closing %d sessions and stopping", len(sessions))
-    for session in sessions:
-        session.close(wait=False, reason=socketio.server.eio.reason.SERVER_DISCONNECT)
-    eventlet.sleep(0.5)  # let the close packets go out
-    logging.shutdown()
-    os._exit(0)
+        return self._environ_with_rate_limited_body(super().get_environ)
 
 
 def _stop_on_sigterm(app: Flask) -> None:
-    """Run `_shut_down` in a greenlet when SIGTERM comes.
+    """Run `close_every_session_and_exit` in a greenlet when SIGTERM comes.
 
     A signal handler runs inside the hub, where nothing may block or switch, and
     a greenlet it spawns would wait for the hub's next event; a byte down a pipe
@@ -228,7 +135,7 @@ def _stop_on_sigterm(app: Flask) -> None:
 
     def wait_then_shut_down():
         eventlet.hubs.trampoline(read_end, read=True)
-        _shut_down(app)
+        close_every_session_and_exit(app, eventlet.sleep)
 
     eventlet.spawn_n(wait_then_shut_down)
 
@@ -294,45 +201,22 @@ def _return_freed_memory() -> None:
 
 class GuardedListener:
     """The listening socket, for eventlet's server loop: running out of file
-    handles in `accept()` refuses that connection instead of ending the loop.
-
-    eventlet's loop raises any error of `accept()` but a few, and the process
-    exits. Here, out of handles, a spare one kept for the purpose is let go,
-    the waiting connection is accepted and closed at once, and the spare is
-    taken back; one warning line every ten seconds says so.
-    """
-
-    OUT_OF_HANDLES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+    handles in `accept()` refuses that connection (`SpareFileHandle`) instead of
+    ending the loop, which raises any error of `accept()` but a few."""
 
     def __init__(self, sock) -> None:
         self.sock = sock
-        self.spare = os.open(os.devnull, os.O_RDONLY)
-        self.warning = RateLimitedLog()
+        self.spare = SpareFileHandle()
 
     def accept(self):
         while True:
             try:
                 return self.sock.accept()
             except OSError as error:
-                if error.errno not in self.OUT_OF_HANDLES:
+                if error.errno not in SpareFileHandle.OUT_OF_HANDLES:
                     raise
-                self._refuse_one(error)
-
-    def _refuse_one(self, error: OSError) -> None:
-        self.warning("refused a connection: out of file handles (%s); MAX_CONNECTIONS "
-                     "leaves too few for the rest of the process", error.strerror)
-        if self.spare is not None:
-            os.close(self.spare)
-        try:
-            connection, _ = self.sock.accept()
-            connection.close()
-        except OSError:
-            eventlet.sleep(0.1)  # handles are still short: let connections end
-        finally:
-            try:
-                self.spare = os.open(os.devnull, os.O_RDONLY)
-            except OSError:
-                self.spare = None
+                if not self.spare.refuse_one(error, self.sock.accept):
+                    eventlet.sleep(0.1)  # handles are still short: let connections end
 
     def __getattr__(self, name):
         return getattr(self.sock, name)

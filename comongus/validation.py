@@ -1,7 +1,9 @@
 """Input rules shared by REST and Socket.IO, so both refuse the same things the same way.
 
 Each `clean_*` returns the value to use or raises `InvalidInput` with a sentence a
-person can act on. Limits come from the app's settings.
+person can act on, and a code for the rule it broke: `name_invalid`,
+`room_invalid`, `text_empty`... with `bad_request` for what only a faulty client
+sends (a number for a name, an unknown field). Limits come from the app's settings.
 """
 from __future__ import annotations
 
@@ -13,13 +15,17 @@ from typing import Any
 
 from flask import current_app
 
+from .refusals import Refusal
+
 MAX_COUNT = 2**53 - 1  # ids and seqs stay exact in JavaScript and fit every database
 MAX_TOKEN_LENGTH = 128
 MAX_CLIENT_ID_LENGTH = 64
 
 
-class InvalidInput(ValueError):
-    """The request is wrong; the message says how."""
+class InvalidInput(Refusal, ValueError):
+    """The request is wrong; the message says how, the code which rule it broke."""
+
+    code = "bad_request"
 
 
 # Default_Ignorable_Code_Point (Unicode 17.0, DerivedCoreProperties.txt): characters a
@@ -101,37 +107,43 @@ def _hidden_character(label: str) -> str | None:
     return None
 
 
-def _label(value: Any, field: str, limit_key: str) -> str:
+def _label(value: Any, field: str, limit_key: str, code: str) -> str:
+    """A name or a room; a refusal's `problem` param says what is wrong with it:
+    `required`, `not_string`, `too_long` (with `max`), `no_visible`, or `invisible`
+    (with `character`, such as "U+200B")."""
     if value is None:
-        raise InvalidInput(f"{field} is required.")
+        raise InvalidInput(f"{field} is required.", code, problem="required")
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string.")
+        raise InvalidInput(f"{field} must be a string.", code, problem="not_string")
     value = unicodedata.normalize("NFC", value.strip())
     if not value:
-        raise InvalidInput(f"{field} is required.")
+        raise InvalidInput(f"{field} is required.", code, problem="required")
     limit = current_app.config[limit_key]
     if len(value) > limit:
-        raise InvalidInput(f"{field} is too long: at most {limit} characters.")
+        raise InvalidInput(f"{field} is too long: at most {limit} characters.", code,
+                           problem="too_long", max=limit)
     if not any(unicodedata.category(char)[0] in "LNPS" and char not in BLANKS for char in value):
-        raise InvalidInput(f"{field} needs a visible letter, digit or symbol.")
+        raise InvalidInput(f"{field} needs a visible letter, digit or symbol.", code,
+                           problem="no_visible")
     hidden = _hidden_character(value)
     if hidden is not None:
+        character = f"U+{ord(hidden):04X}"
         raise InvalidInput(f"{field} may not contain control or invisible characters "
-                           f"(U+{ord(hidden):04X}).")
+                           f"({character}).", code, problem="invisible", character=character)
     return value
 
 
 def clean_name(value: Any, field: str = "name") -> str:
     """A person's name: trimmed, NFC, visible characters only, not reserved."""
-    name = _label(value, field, "MAX_NAME_LENGTH")
+    name = _label(value, field, "MAX_NAME_LENGTH", "name_invalid")
     if name_key(name) in RESERVED_KEYS or _cased_key(name) in RESERVED_KEYS:
-        raise InvalidInput(f"{field} {name!r} is reserved.")
+        raise InvalidInput(f"{field} {name!r} is reserved.", "name_reserved", name=name)
     return name
 
 
 def clean_room(value: Any, field: str = "room") -> str:
     """A room's name: trimmed, NFC, visible characters only; matched exactly."""
-    return _label(value, field, "MAX_ROOM_LENGTH")
+    return _label(value, field, "MAX_ROOM_LENGTH", "room_invalid")
 
 
 def _folded(value: str) -> str:
@@ -165,14 +177,15 @@ RESERVED_KEYS = frozenset(key(spelling) for name in RESERVED_NAMES
 def clean_text(value: Any, field: str = "text") -> str:
     """Message text: kept exactly as sent, but not blank, not too long, no NUL."""
     if value is None:
-        raise InvalidInput(f"{field} is required.")
+        raise InvalidInput(f"{field} is required.", "text_empty")
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string.")
     if all(_is_blank(char) for char in value):
-        raise InvalidInput(f"{field} is empty.")
+        raise InvalidInput(f"{field} is empty.", "text_empty")
     limit = current_app.config["MAX_TEXT_LENGTH"]
     if len(value) > limit:
-        raise InvalidInput(f"{field} is too long: at most {limit} characters.")
+        raise InvalidInput(f"{field} is too long: at most {limit} characters.", "text_too_long",
+                           max=limit)
     if "\x00" in value:
         raise InvalidInput(f"{field} may not contain NUL characters.")
     if any(0xD800 <= ord(char) <= 0xDFFF for char in value):

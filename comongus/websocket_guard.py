@@ -9,9 +9,12 @@ The eventlet tuning relies on it: one framed packet serves every recipient only
 because no socket compresses (eventlet_tuning.send_queues); the tuning checks
 that this middleware is in the stack before it installs.
 
-`GuardWebSocketReads`: on eventlet's server, the WebSocket library reads the
-socket that `environ["eventlet.input"].get_socket()` returns. This middleware
-hands it a `GuardedSocket`, which follows the client's RFC 6455 frame stream
+`GuardWebSocketReads`: the WebSocket library reads the socket the server hands
+it in the environ: `environ["eventlet.input"].get_socket()` on eventlet's server
+(eventlet's own WebSocket), `environ["werkzeug.socket"]` on gevent's
+(gevent_server puts it there) and on Werkzeug's (simple-websocket takes that key
+first). This middleware puts a `GuardedSocket` in its place, under whichever
+key the server used, which follows the client's RFC 6455 frame stream
 header by header as it passes (`FrameWatch`, payloads are not kept) and refuses,
 with a close frame and one warning line:
 
@@ -25,6 +28,9 @@ and reads at most a slice per `recv`, letting the other connections run before
 each, within a budget of bytes per second: once it is spent the socket is not
 read for a while, so TCP slows that sender and nobody else waits. The old
 hixie-75/76 handshakes, which eventlet buffers without bound, are refused.
+(simple-websocket, as python-engineio starts it, joins a message's frames
+without a limit too: python-engineio checks the size of a message once it is
+whole, so under gevent the guard is what bounds the memory it takes.)
 
 The eventlet tuning replaces this guard by its own reader (fair_websockets),
 which enforces the same limits while decoding the frames itself.
@@ -275,7 +281,7 @@ class _GuardedInput:
 
 
 class GuardWebSocketReads:
-    """WSGI middleware: WebSockets on eventlet's server read through a GuardedSocket.
+    """WSGI middleware: a WebSocket reads its socket through a GuardedSocket.
 
     `active` is False once a reader that enforces the same limits took over
     (the eventlet tuning's).
@@ -295,10 +301,15 @@ class GuardWebSocketReads:
         if "HTTP_SEC_WEBSOCKET_VERSION" not in environ:  # hixie-75/76
             start_response("400 Bad Request", [("Content-Type", "text/plain")])
             return [b"unsupported WebSocket version"]
-        request_input = environ.get("eventlet.input")
-        if self.active and request_input is not None:
-            guarded = GuardedSocket(request_input.get_socket(), environ.get("REMOTE_ADDR", "?"),
-                                    self.max_message_bytes, self.read_bytes_per_second,
-                                    self.sleep)
-            environ["eventlet.input"] = _GuardedInput(request_input, guarded)
+        if self.active:
+            if "werkzeug.socket" in environ:
+                environ["werkzeug.socket"] = self._guarded(environ["werkzeug.socket"], environ)
+            elif "eventlet.input" in environ:
+                request_input = environ["eventlet.input"]
+                environ["eventlet.input"] = _GuardedInput(
+                    request_input, self._guarded(request_input.get_socket(), environ))
         return self.app(environ, start_response)
+
+    def _guarded(self, sock, environ) -> GuardedSocket:
+        return GuardedSocket(sock, environ.get("REMOTE_ADDR", "?"), self.max_message_bytes,
+                             self.read_bytes_per_second, self.sleep)

@@ -18,6 +18,12 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+# The server `python app.py` runs, as app.py reads it: SERVER=gevent in the tests'
+# environment starts every real server on gevent (CI runs the real-server tests so too).
+SERVER = os.environ.get("SERVER", "").strip().lower() or "eventlet"
+eventlet_only = pytest.mark.skipif(
+    SERVER != "eventlet", reason=f"about eventlet's server, and SERVER={SERVER} serves on "
+    f"{SERVER}: the run without SERVER covers it")
 POSTGRES_URL = os.environ.get("COMONGUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COMONGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -80,7 +86,8 @@ def postgres_schema_url() -> tuple[str, Callable[[], None]]:
 
 
 class ServerProcess:
-    """A real ComongUS process (`python app.py` by default) on a free port."""
+    """A real ComongUS process (`python app.py` by default, on the server SERVER names) on a
+    free port."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None,
                  command: list[str] | None = None) -> None:

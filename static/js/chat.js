@@ -1,18 +1,26 @@
 // Wires the chat panel of /chat, /intro and /embed: the connection (client.js)
 // to the DOM (view.js), and the reader's keys and clicks to the connection.
-import { ChatConnection, isNotice, nameKey } from "./client.js";
-import { onLanguageChange, t } from "./i18n.js";
-import { fieldOfError, readSettings, validateField } from "./forms.js";
+import { ChatConnection, isNotice, nameKey, OWN_KEY, ownIds } from "./client.js";
+import { codeText, locale, onLanguageChange, t } from "./i18n.js";
+import { attachCounter, fieldOfError, readSettings, validateField } from "./forms.js";
 import * as view from "./view.js";
 
 const NICKNAME_KEY = "comongus.nickname";
+const ROOM_KEY = "comongus.room"; // the room joined and not left: /intro and /embed rejoin it on reload
 const JOIN_ERROR_KEY = "comongus.joinError";
 const TYPING_IDLE_MS = 3000; // quiet this long: "stopped typing"
 const TYPING_REFRESH_MS = 2500; // still typing: say so again, before the others forget
 const TYPING_STALE_MS = 6000;
 const STICKY_PX = 48;
+const LONG_PRESS_MS = 500;
+const TOP_PX = 200; // this close to the top of the log, older messages are loaded
+// The join form field a refused join is about, by the ack's code (contract v1.1).
+const JOIN_ERROR_FIELDS = {
+  name_taken: "name", name_invalid: "name", name_reserved: "name", room_invalid: "room",
+};
 
 const settings = readSettings();
+view.codeExtras.max = settings.maxText;
 const $ = (id) => document.getElementById(id);
 const dom = {
   conn: $("conn-state"),
@@ -35,6 +43,11 @@ const dom = {
   people: $("people"),
   peopleCount: $("people-count"),
   leave: $("leave"),
+  offline: $("offline"),
+  offlineNext: $("offline-next"),
+  retryNow: $("retry-now"),
+  peoplePanel: $("people-panel"),
+  peopleStale: $("people-stale"),
 };
 
 let connection = null;
@@ -64,6 +77,7 @@ function forcedTransports() {
   return wanted === "polling" ? ["polling"] : undefined;
 }
 
+/** The join form, with `error` ({text, field}) shown next to its field, if any. */
 function showJoinForm(error) {
   dom.body.hidden = true;
   dom.conn.hidden = true; // no connection until the visitor joins
@@ -71,10 +85,23 @@ function showJoinForm(error) {
   dom.roomName.textContent = settings.room || "";
   dom.joinRoomField.hidden = Boolean(settings.room);
   if (!dom.joinName.value) dom.joinName.value = remembered(NICKNAME_KEY) || "";
-  const roomError = Boolean(error) && !settings.room && fieldOfError(error, ["room"], "name") === "room";
-  view.showFieldError(dom.joinNameError, roomError ? "" : error);
-  view.showFieldError(dom.joinRoomError, roomError ? error : "");
-  if (error) (roomError ? dom.joinRoom : dom.joinName).focus();
+  const roomError = Boolean(error) && !settings.room && error.field === "room";
+  view.showFieldError(dom.joinNameError, error && !roomError ? error.text : "");
+  view.showFieldError(dom.joinRoomError, roomError ? error.text : "");
+  if (!error) return;
+  // Coded, so a language switch redraws it (refreshCoded).
+  if (error.coded) (roomError ? dom.joinRoomError : dom.joinNameError).dataset.coded = error.coded;
+  (roomError ? dom.joinRoom : dom.joinName).focus();
+}
+
+/** A refused join ({error, code, params}) as the text to show and the field it is about. */
+function joinError(reason) {
+  return {
+    text: codeText(reason.code, reason.params, reason.error, view.codeExtras),
+    coded: reason.code
+      ? JSON.stringify({ code: reason.code, params: reason.params, fallback: reason.error }) : null,
+    field: JOIN_ERROR_FIELDS[reason.code] || fieldOfError(reason.error, ["room"], "name"),
+  };
 }
 
 function onJoinSubmit(event) {
@@ -99,22 +126,31 @@ function resetPanel() {
   dom.jump.hidden = true;
   clearTyping();
   typingSent = false;
+  countingUnread = false; // the next room's history is not news
   connection = null;
 }
 
 // ------------------------------------------------------------ what the server says
 
 const handlers = {
-  state(state) {
+  state(state, { nextTry = null } = {}) {
     dom.conn.dataset.state = state;
     dom.conn.dataset.i18n = `conn.${state}`;
     dom.conn.textContent = t(`conn.${state}`);
-    dom.composer.classList.toggle("is-offline", state === "reconnecting" || state === "offline");
+    const down = state === "reconnecting" || state === "offline";
+    dom.composer.classList.toggle("is-offline", down);
+    drawOffline(state, nextTry);
+    // Who is online is not known while we are not: say so, in words as well as grey.
+    const stale = down && dom.people.children.length > 0;
+    dom.peoplePanel.classList.toggle("is-stale", stale);
+    dom.peopleStale.hidden = !stale;
   },
 
   joined({ user, users, first }) {
     me = user;
+    countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
+    remember(ROOM_KEY, connection.room);
     drawPeople(users);
     updateLoadEarlier();
     if (first) {
@@ -124,33 +160,37 @@ const handlers = {
   },
 
   joinFailed(reason) {
+    const error = joinError(reason);
     if (settings.page === "chat") {
-      // /rtcjoin shows the server's reason next to the field it is about.
-      remember(JOIN_ERROR_KEY, JSON.stringify({ name: me, room: settings.room, error: reason }),
+      // /rtcjoin shows the reason next to the field it is about.
+      remember(JOIN_ERROR_KEY,
+        JSON.stringify({ name: me, room: settings.room, error: error.text, field: error.field }),
         sessionStorage);
       const query = new URLSearchParams({ name: me, room: settings.room });
       location.replace(`/rtcjoin?${query}`);
       return;
     }
     resetPanel();
-    showJoinForm(reason);
+    showJoinForm(error);
   },
 
   reset() {
     location.reload(); // the server's history was replaced; draw it afresh
   },
 
-  message(message) {
+  message(message, { own = false } = {}) {
     const stick = isNearBottom();
     if (isNotice(message)) {
       dom.messages.append(view.renderNotice(message));
     } else {
-      const item = view.renderMessage(message, { own: sameName(message.user, me) });
+      const item = view.renderMessage(message, { own });
       view.insertBySeq(dom.messages, item, message.seq);
       stopShowingTyping(message.user);
+      if (!own) countUnread();
     }
+    scheduleDays();
     afterAppend(stick);
-    updateLoadEarlier();
+    if (!loadingEarlier) updateLoadEarlier(); // else once the page is in (keeping the focus)
   },
 
   roomData(users) {
@@ -185,7 +225,10 @@ const handlers = {
       if (existing) existing.remove();
       if (echo) view.setStatus(echo, null);
       const sent = entry.state === "sent" && delivered(entry.message.seq);
-      if (sent) view.setStatus(sent, "chat.sent");
+      if (sent) {
+        view.makeOwn(sent); // it may have come back in a replay before its ack
+        view.setStatus(sent, "chat.sent");
+      }
     } else {
       if (echo) view.setStatus(echo, null);
       const item = view.renderPending(entry);
@@ -195,6 +238,23 @@ const handlers = {
     afterAppend(stick || entry.state === "sending");
   },
 };
+
+/** The banner while disconnected: when the next try is, and a button to try now. */
+function drawOffline(state, nextTry) {
+  const retrying = state === "reconnecting" || (state === "connecting" && nextTry !== null);
+  dom.offline.hidden = !retrying;
+  if (!retrying) return;
+  if (nextTry === null) {
+    dom.offlineNext.textContent = t("offline.trying");
+    delete dom.offline.dataset.nextTry;
+    return;
+  }
+  dom.offline.dataset.nextTry = String(nextTry);
+  const time = new Date(nextTry).toLocaleTimeString(locale(), {
+    hour: "numeric", minute: "2-digit", second: "2-digit",
+  });
+  dom.offlineNext.textContent = t("offline.next", { time });
+}
 
 /** Names are one person when they match ignoring case and width (as the server does). */
 function sameName(a, b) {
@@ -228,6 +288,73 @@ function clearTyping() {
   drawTyping();
 }
 
+// ------------------------------------------------------------ days and times
+
+let daysScheduled = false;
+let today = new Date().toDateString();
+
+/** Day separators once per batch (a join's history arrives in one go), not per message. */
+function scheduleDays() {
+  if (daysScheduled) return;
+  daysScheduled = true;
+  queueMicrotask(() => {
+    daysScheduled = false;
+    view.placeDays(dom.messages);
+  });
+}
+
+/** "Today" becomes "Yesterday" at midnight, while the page stays open. */
+function watchMidnight() {
+  const now = new Date().toDateString();
+  if (now !== today) {
+    today = now;
+    view.refreshTimes(dom.messages);
+  }
+}
+
+/** A long press on a time (no hover on a phone) shows its full date. */
+function onTimePress(event) {
+  const time = event.target.closest("time.time");
+  if (!time || event.pointerType === "mouse") return;
+  const timer = setTimeout(() => view.showFullTime(time), LONG_PRESS_MS);
+  const cancel = () => clearTimeout(timer);
+  for (const type of ["pointerup", "pointercancel", "pointerleave"]) {
+    time.addEventListener(type, cancel, { once: true });
+  }
+}
+
+// ------------------------------------------------------------ unread count in the title
+
+const pageTitle = document.title;
+let unread = 0;
+let countingUnread = false;
+
+/** While the tab is hidden, count the others' new messages in its title. */
+function countUnread() {
+  if (!document.hidden || !countingUnread || loadingEarlier) return;
+  unread += 1;
+  drawTitle();
+}
+
+function drawTitle() {
+  document.title = unread ? t("chat.unread", { count: unread, title: pageTitle }) : pageTitle;
+}
+
+function onVisibilityChange() {
+  if (document.hidden) return;
+  unread = 0;
+  drawTitle();
+}
+
+/** Another tab of this browser sent a message: it is this reader's own here too. */
+function onStorage(event) {
+  if (event.key !== OWN_KEY || !connection) return;
+  for (const id of ownIds(connection.room)) {
+    const item = dom.messages.querySelector(`li.msg[data-id="${Number(id)}"]`);
+    if (item) view.makeOwn(item);
+  }
+}
+
 // ------------------------------------------------------------ scrolling
 
 function isNearBottom() {
@@ -253,25 +380,46 @@ function updateLoadEarlier() {
   dom.loadEarlier.hidden = !(connection && connection.hasEarlier);
 }
 
+/** Reaching the top of the log loads what came before (the button stays for keyboards). */
+function watchTop() {
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting) && !dom.loadEarlier.hidden) onLoadEarlier();
+  }, { root: dom.scroller, rootMargin: `${TOP_PX}px 0px 0px 0px` });
+  observer.observe(dom.loadEarlier);
+}
+
 async function onLoadEarlier() {
   if (!connection || loadingEarlier) return;
   loadingEarlier = true;
-  dom.loadEarlier.disabled = true;
+  // Not disabled while loading: a disabled button would drop the keyboard's focus.
   dom.loadEarlier.textContent = t("chat.loading");
   const before = dom.scroller.scrollHeight;
+  let loaded = 0;
   try {
-    await connection.loadEarlier();
+    loaded = await connection.loadEarlier();
   } catch {
     // Offline: the button stays, to try again.
   } finally {
     // Keep the reader's place: what was on screen stays on screen.
     dom.scroller.scrollTop += dom.scroller.scrollHeight - before;
     loadingEarlier = false;
-    dom.loadEarlier.disabled = false;
     dom.loadEarlier.textContent = t("chat.loadEarlier");
+    const focused = document.activeElement === dom.loadEarlier;
     updateLoadEarlier();
+    if (focused && dom.loadEarlier.hidden) dom.scroller.focus(); // the start: keep the focus in the log
   }
+  // Still at the top (a short page): the observer will not report it again, so go on.
+  if (loaded && !dom.loadEarlier.hidden && dom.scroller.scrollTop < TOP_PX) onLoadEarlier();
 }
+
+/** A phone's keyboard has no Shift+Enter to speak of: a short placeholder there. */
+function fitPlaceholder() {
+  const key = roomyInput.matches ? "chat.placeholder" : "chat.placeholderShort";
+  dom.text.dataset.i18nPlaceholder = key;
+  dom.text.placeholder = t(key);
+}
+
+const roomyInput = matchMedia("(hover: hover) and (pointer: fine) and (min-width: 600px)");
 
 // ------------------------------------------------------------ typing and sending
 
@@ -289,6 +437,7 @@ function sendTyped() {
   if (!text || !connection) return;
   connection.send(text);
   dom.text.value = "";
+  dom.text.dispatchEvent(new Event("counted"));
   fitComposer();
   setTyping(false);
 }
@@ -329,12 +478,13 @@ function onOutboxClick(event) {
 async function onLeave() {
   if (!connection) return;
   await connection.leave();
+  forget(ROOM_KEY);
   if (settings.page === "chat") {
     location.href = `/rtcjoin?${new URLSearchParams({ room: settings.room })}`;
     return;
   }
   resetPanel();
-  showJoinForm("");
+  showJoinForm(null);
 }
 
 // ------------------------------------------------------------ storage
@@ -344,6 +494,14 @@ function remember(key, value, storage = localStorage) {
     storage.setItem(key, value);
   } catch {
     // Storage disabled: nothing is remembered, everything still works.
+  }
+}
+
+function forget(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // Storage disabled: nothing was remembered.
   }
 }
 
@@ -372,13 +530,34 @@ dom.scroller.addEventListener("scroll", () => {
   if (isNearBottom()) dom.jump.hidden = true;
 });
 dom.leave.addEventListener("click", onLeave);
+dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
-  if (connection) handlers.state(connection.state);
+  if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
+  view.refreshCoded(dom.body);
+  view.refreshCoded(dom.joinForm);
+  view.refreshTimes(dom.body);
   drawTyping();
 });
+dom.messages.addEventListener("pointerdown", onTimePress);
+document.addEventListener("visibilitychange", onVisibilityChange);
+window.addEventListener("storage", onStorage);
+roomyInput.addEventListener("change", fitPlaceholder);
+fitPlaceholder();
+watchTop();
+attachCounter(dom.text, settings.maxText);
+attachCounter(dom.joinName, settings.maxName);
+attachCounter(dom.joinRoom, settings.maxRoom);
+// The browser's own long-press menu would hide the date a long press shows.
+dom.messages.addEventListener("contextmenu", (event) => {
+  if (event.target.closest("time.time")) event.preventDefault();
+});
+setInterval(watchMidnight, 60_000);
 
+const rejoinRoom = remembered(ROOM_KEY);
 if (settings.page === "chat") {
   start(settings.name, settings.room);
+} else if (remembered(NICKNAME_KEY) && rejoinRoom && (settings.room || rejoinRoom) === rejoinRoom) {
+  start(remembered(NICKNAME_KEY), rejoinRoom); // a reload, not a new visit: no join form again
 } else {
-  showJoinForm("");
+  showJoinForm(null);
 }

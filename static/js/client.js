@@ -8,6 +8,10 @@ const ACK_TIMEOUT_MS = 10000;
 const REJOIN_RETRIES = 3; // a refused rejoin may be passing (the database is busy)
 const REJOIN_DELAY_MS = 2000;
 const PAGE_SIZE = 100;
+// Reconnection: 1 s, 2 s, 4 s, then every 5 s, each ±25 % so a restarted server
+// is not met by every page at once.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 5000;
 
 // ---------------------------------------------------------------- identity
 
@@ -37,12 +41,52 @@ export function randomId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// ---------------------------------------------------------------- own messages
+
+// The ids of the messages this browser sent, per room: "your own" is what you sent
+// from here, not whatever carries your nickname (an old message over REST, say).
+export const OWN_KEY = "comongus.ownMessages";
+const OWN_PER_ROOM = 500;
+const OWN_ROOMS = 30;
+
+function readOwn() {
+  try {
+    const value = JSON.parse(localStorage.getItem(OWN_KEY) || "{}");
+    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The ids of the messages sent from this browser in `room`. */
+export function ownIds(room) {
+  const ids = readOwn()[room];
+  return new Set(Array.isArray(ids) ? ids : []);
+}
+
+/** Remember that this browser sent message `id` in `room` (the newest ids of the newest rooms). */
+function rememberOwn(room, id) {
+  const all = readOwn();
+  const ids = (Array.isArray(all[room]) ? all[room] : []).filter((other) => other !== id);
+  ids.push(id);
+  delete all[room]; // re-added last: the rooms are kept in the order they were used
+  all[room] = ids.slice(-OWN_PER_ROOM);
+  const rooms = Object.keys(all);
+  for (const old of rooms.slice(0, Math.max(0, rooms.length - OWN_ROOMS))) delete all[old];
+  try {
+    localStorage.setItem(OWN_KEY, JSON.stringify(all));
+  } catch {
+    // No storage: known for this page only (the connection keeps its own set).
+  }
+}
+
 // ---------------------------------------------------------------- REST
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, code) {
     super(message);
     this.status = status;
+    this.code = code || null; // contract v1.1: REST errors carry a code
   }
 }
 
@@ -60,7 +104,8 @@ async function requestJson(url, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    throw new ApiError((body && body.error) || `HTTP ${response.status}`, response.status);
+    throw new ApiError((body && body.error) || `HTTP ${response.status}`, response.status,
+      body && body.code);
   }
   return body;
 }
@@ -168,6 +213,15 @@ export function nameKey(name) {
   return String(name).normalize("NFKC").toLowerCase();
 }
 
+/**
+ * A failed ack as {error, code, params}: the v1 reason string, and the v1.1 code and
+ * params that let the page say it in the reader's language.
+ */
+export function failure(reason, details) {
+  const coded = details && typeof details === "object" ? details : {};
+  return { error: String(reason), code: coded.code || null, params: coded.params || null };
+}
+
 export function isNotice(message) {
   return message.seq === null || message.seq === undefined;
 }
@@ -175,9 +229,12 @@ export function isNotice(message) {
 /**
  * One person in one room over Socket.IO.
  *
- * `on` receives: state(name) with "connecting" | "connected" | "polling" |
- * "reconnecting" | "offline"; joined({user, users, first}); joinFailed(reason,
- * {first}); message(msg) once per seq (and every admin notice); roomData(users);
+ * `on` receives: state(name, {nextTry}) with "connecting" | "connected" |
+ * "polling" | "reconnecting" | "offline", and when disconnected the time of the
+ * next try (or null while one is under way); joined({user, users, first});
+ * joinFailed({error, code, params}, {first}); message(msg, {own}) once per seq
+ * (and every admin notice but repeated welcomes), `own` when this browser sent it;
+ * roomData(users);
  * typing({user, typing}); outbox(item) whenever an outbox item changes state
  * ("sending", "sent", "failed", "discarded"); reset() when the server's history
  * no longer matches what the page shows (start over).
@@ -197,11 +254,19 @@ export class ChatConnection {
     this.filling = false;
     this.held = null; // events that arrive while a join awaits its ack
     this.rejoinFailures = 0;
+    this.welcomed = false;
+    this.own = ownIds(room);
     this.replayLimit = replayLimit || 500;
     // forceNew: a panel that joins again after a failed join gets a fresh socket,
     // not the cached one with the old handlers still on it.
+    this.retries = 0;
+    this.retryTimer = null;
+    this.nextTry = null; // when the next reconnection attempt starts (ms since epoch)
+    // Socket.IO's own reconnection is off: this class schedules the tries itself,
+    // so the page can say when the next one is and offer "retry now".
     this.socket = io({
       transports: transports || ["polling", "websocket"], autoConnect: false, forceNew: true,
+      reconnection: false,
     });
     this.wire();
   }
@@ -214,6 +279,7 @@ export class ChatConnection {
   wire() {
     const socket = this.socket;
     socket.on("connect", () => {
+      this.retries = 0;
       this.reportState();
       socket.io.engine.once("upgrade", () => this.reportState());
       this.join();
@@ -221,12 +287,14 @@ export class ChatConnection {
     socket.on("disconnect", (reason) => {
       this.joined = false;
       this.held = null;
+      // Ours (a leave, or a fresh start after a lost ack) is not retried here.
+      if (reason !== "io client disconnect") this.scheduleRetry();
       this.reportState();
-      // The server hung up on purpose (e.g. it is shutting down): Socket.IO does
-      // not retry that by itself, so ask again unless we left.
-      if (reason === "io server disconnect" && !this.stopped) socket.connect();
     });
-    socket.io.on("reconnect_attempt", () => this.reportState());
+    socket.on("connect_error", () => {
+      this.scheduleRetry();
+      this.reportState();
+    });
     socket.on("message", (message) => this.deliver(() => this.receive(message)));
     socket.on("roomData", (data) => this.deliver(() => this.on.roomData((data && data.users) || [])));
     socket.on("typing", (data) => this.deliver(() => this.on.typing(data)));
@@ -241,7 +309,27 @@ export class ChatConnection {
 
   reportState() {
     if (this.socket.connected) this.everConnected = true;
-    this.on.state(this.state);
+    this.on.state(this.state, { nextTry: this.nextTry });
+  }
+
+  /** Try to connect again after the next back-off delay. */
+  scheduleRetry() {
+    if (this.stopped || this.retryTimer) return;
+    const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries);
+    const delay = Math.round(Math.min(RETRY_MAX_MS, base * (0.75 + Math.random() / 2)));
+    this.retries += 1;
+    this.nextTry = Date.now() + delay;
+    this.retryTimer = setTimeout(() => this.retryNow(), delay);
+  }
+
+  /** Try to connect now, without waiting for the scheduled try. */
+  retryNow() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.nextTry = null;
+    if (this.stopped || this.socket.connected) return;
+    this.socket.connect();
+    this.reportState();
   }
 
   /** Hold events that arrive before the join's ack, so history is drawn first. */
@@ -275,7 +363,7 @@ export class ChatConnection {
         this.stopped = true;
         this.socket.disconnect();
         this.reportState();
-        this.on.joinFailed(String(error), { first });
+        this.on.joinFailed(failure(error, result), { first });
         return;
       }
       this.joined = true;
@@ -302,6 +390,9 @@ export class ChatConnection {
 
   receive(message) {
     if (isNotice(message)) {
+      // The server welcomes every join, reconnections included: show it once a visit.
+      if (message.code === "welcome" && this.welcomed) return;
+      if (message.code === "welcome") this.welcomed = true;
       this.on.message(message);
       return;
     }
@@ -312,22 +403,24 @@ export class ChatConnection {
       return;
     }
     if (this.timeline.add(message)) {
-      this.on.message(message);
-      this.noticeEcho(message);
+      const echo = this.isEcho(message);
+      this.on.message(message, { own: echo || this.own.has(message.id) });
+      if (echo) {
+        this.inFlight.echoSeq = message.seq;
+        this.on.outbox(this.inFlight);
+      }
     }
     if (this.timeline.hasGap) this.fillGap();
   }
 
   /**
-   * The message in flight came back as a broadcast before its ack (the usual order):
-   * tell the page which seq it is, so the page shows it once, not twice.
+   * Is `message` the one in flight, come back as a broadcast before its ack (the
+   * usual order)? Then the page is told its seq, to show it once, not twice.
    */
-  noticeEcho(message) {
+  isEcho(message) {
     const item = this.inFlight;
-    if (!item || item.echoSeq !== undefined || message.text !== item.text) return;
-    if (nameKey(message.user) !== nameKey(this.user)) return;
-    item.echoSeq = message.seq;
-    this.on.outbox(item);
+    if (!item || item.echoSeq !== undefined || message.text !== item.text) return false;
+    return nameKey(message.user) === nameKey(this.user);
   }
 
   /**
@@ -358,7 +451,7 @@ export class ChatConnection {
     if (oldestId === null) return 0;
     const page = await fetchMessages({ roomname: this.room, before: oldestId, limit });
     for (const message of page.reverse()) {
-      if (this.timeline.add(message)) this.on.message(message);
+      if (this.timeline.add(message)) this.on.message(message, { own: this.own.has(message.id) });
     }
     if (page.length < limit) this.timeline.reachedStart = true;
     return page.length;
@@ -382,8 +475,7 @@ export class ChatConnection {
   retry(clientId) {
     const item = this.outbox.find((entry) => entry.clientId === clientId);
     if (!item || item.state !== "failed") return;
-    item.state = "sending";
-    item.error = null;
+    Object.assign(item, { state: "sending", error: null, code: null, params: null });
     this.on.outbox(item);
     this.flush();
   }
@@ -426,14 +518,14 @@ export class ChatConnection {
               resolve(false);
               return;
             }
-            item.state = "failed";
-            item.error = null;
+            Object.assign(item, { state: "failed", error: null, code: null, params: null });
           } else if (error) {
-            item.state = "failed";
-            item.error = String(error);
+            Object.assign(item, failure(error, message), { state: "failed" });
           } else {
             item.state = "sent";
             this.outbox.splice(this.outbox.indexOf(item), 1);
+            this.own.add(message.id);
+            rememberOwn(this.room, message.id);
             this.receive(message);
             item.message = message;
           }
@@ -455,6 +547,7 @@ export class ChatConnection {
     return new Promise((resolve) => {
       const done = () => {
         this.stopped = true;
+        clearTimeout(this.retryTimer);
         this.socket.disconnect();
         this.reportState();
         resolve();

@@ -38,6 +38,9 @@ const STRINGS = {
     "join.lead": "Pick a room and a nickname. Anyone in the same room sees your messages.",
     "join.submit": "Join",
     "join.joining": "Joining…",
+    "join.activeRooms": "Where people are chatting now",
+    "join.noRooms": "No one is chatting right now: start a room.",
+    "join.roomPeople": "{count} online",
     "chat.messages": "Messages",
     "chat.people": "Online",
     "chat.send": "Send",
@@ -56,15 +59,56 @@ const STRINGS = {
     "chat.retry": "Retry",
     "chat.cancel": "Discard",
     "chat.joinNickname": "Choose a nickname to join the chat.",
-    "chat.lostJoin": "You are no longer in the room: {reason}",
     "conn.connecting": "Connecting…",
     "conn.connected": "Connected",
     "conn.polling": "Connected (long-polling)",
     "conn.reconnecting": "Reconnecting…",
     "conn.offline": "Offline",
+    // -- chat panel: notices and errors by code (contract v1.1), days, offline, counters
+    "code.welcome": "{name}, welcome to #{room}.",
+    "code.joined.one": "{names} has joined.",
+    "code.joined.other": "{names} have joined.",
+    "code.left.one": "{names} has left.",
+    "code.left.other": "{names} have left.",
+    "code.joined.more": "{first} and {count} others have joined.",
+    "code.left.more": "{first} and {count} others have left.",
+    "code.banned": "{name} was removed from the room by the host.",
+    "code.name_taken": "This nickname is already taken in this room. Choose another.",
+    "code.name_invalid": "This nickname can't be used. Use visible letters, digits or symbols.",
+    "code.name_reserved": "This nickname is reserved. Choose another.",
+    "code.name_invalid.required": "Please choose a nickname.",
+    "code.name_invalid.too_long": "This nickname is too long: at most {max} characters.",
+    "code.name_invalid.no_visible": "A nickname needs at least one visible letter, digit or symbol.",
+    "code.name_invalid.invisible": "This nickname holds an invisible character ({character}). Remove it and try again.",
+    "code.room_invalid.required": "Please choose a room.",
+    "code.room_invalid.too_long": "This room name is too long: at most {max} characters.",
+    "code.room_invalid.no_visible": "A room name needs at least one visible letter, digit or symbol.",
+    "code.room_invalid.invisible": "This room name holds an invisible character ({character}). Remove it and try again.",
+    "code.bad_request": "The server could not understand this request.",
+    "code.room_invalid": "This room name can't be used. Use visible letters, digits or symbols.",
+    "code.not_joined": "You are not in the room right now; it will be sent when you are back.",
+    "code.text_empty": "Write something first.",
+    "code.text_too_long": "This message is too long: at most {max} characters.",
+    "code.rate_limited": "You are sending too fast. Wait a moment, then retry.",
+    "code.slow_mode": "Slow mode is on: wait a little before sending again.",
+    "code.room_locked": "Only the host can write in this room now.",
+    "code.storage_unavailable": "The server can't save messages right now. Try again in a moment.",
+    "code.server_error": "Something went wrong on the server. Try again.",
+    "day.today": "Today",
+    "day.yesterday": "Yesterday",
+    "offline.title": "You are offline.",
+    "offline.next": "Next try at {time}.",
+    "offline.trying": "Trying to reconnect…",
+    "offline.retry": "Retry now",
+    "people.stale": "Last known list, may be out of date",
+    "chat.placeholderShort": "Message",
+    "chat.unread": "({count}) {title}",
+    "count.left.one": "{count} character left",
+    "count.left.other": "{count} characters left",
     "intro.chatTitle": "Say hello",
     "intro.embedTitle": "Put this chat on your site",
     "intro.embedLead": "Copy this snippet into your page:",
+    "intro.launcherLead": "Or a chat button in the corner of every page:",
     "intro.copy": "Copy",
     "intro.copied": "Copied!",
   },
@@ -99,6 +143,9 @@ const STRINGS = {
     "join.lead": "방과 닉네임을 고르세요. 같은 방에 있는 사람 모두가 메시지를 봅니다.",
     "join.submit": "들어가기",
     "join.joining": "들어가는 중…",
+    "join.activeRooms": "지금 대화가 오가는 곳",
+    "join.noRooms": "지금 대화 중인 방이 없습니다. 새 방을 열어 보세요.",
+    "join.roomPeople": "{count}명 접속 중",
     "chat.messages": "메시지",
     "chat.people": "접속 중",
     "chat.send": "보내기",
@@ -117,15 +164,56 @@ const STRINGS = {
     "chat.retry": "다시 보내기",
     "chat.cancel": "지우기",
     "chat.joinNickname": "닉네임을 정하고 채팅에 참여하세요.",
-    "chat.lostJoin": "방에서 나가졌습니다: {reason}",
     "conn.connecting": "연결 중…",
     "conn.connected": "연결됨",
     "conn.polling": "연결됨 (롱 폴링)",
     "conn.reconnecting": "다시 연결하는 중…",
     "conn.offline": "연결 끊김",
+    // -- chat panel: notices and errors by code (contract v1.1), days, offline, counters
+    "code.welcome": "{name} 님, #{room} 방에 오신 것을 환영합니다.",
+    "code.joined.one": "{names} 님이 들어왔습니다.",
+    "code.joined.other": "{names} 님이 들어왔습니다.",
+    "code.left.one": "{names} 님이 나갔습니다.",
+    "code.left.other": "{names} 님이 나갔습니다.",
+    "code.joined.more": "{first} 님 외 {count}명이 들어왔습니다.",
+    "code.left.more": "{first} 님 외 {count}명이 나갔습니다.",
+    "code.banned": "{name} 님이 호스트에 의해 방에서 내보내졌습니다.",
+    "code.name_taken": "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.",
+    "code.name_invalid": "쓸 수 없는 닉네임입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
+    "code.name_reserved": "예약된 닉네임입니다. 다른 닉네임을 골라 주세요.",
+    "code.name_invalid.required": "닉네임을 입력해 주세요.",
+    "code.name_invalid.too_long": "닉네임이 너무 깁니다. 최대 {max}자까지 쓸 수 있습니다.",
+    "code.name_invalid.no_visible": "닉네임에는 보이는 글자, 숫자, 기호가 하나 이상 있어야 합니다.",
+    "code.name_invalid.invisible": "닉네임에 보이지 않는 문자({character})가 있습니다. 지우고 다시 시도해 주세요.",
+    "code.room_invalid.required": "방 이름을 입력해 주세요.",
+    "code.room_invalid.too_long": "방 이름이 너무 깁니다. 최대 {max}자까지 쓸 수 있습니다.",
+    "code.room_invalid.no_visible": "방 이름에는 보이는 글자, 숫자, 기호가 하나 이상 있어야 합니다.",
+    "code.room_invalid.invisible": "방 이름에 보이지 않는 문자({character})가 있습니다. 지우고 다시 시도해 주세요.",
+    "code.bad_request": "서버가 이 요청을 이해하지 못했습니다.",
+    "code.room_invalid": "쓸 수 없는 방 이름입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
+    "code.not_joined": "지금은 방에 들어가 있지 않습니다. 다시 연결되면 보냅니다.",
+    "code.text_empty": "먼저 내용을 입력해 주세요.",
+    "code.text_too_long": "메시지가 너무 깁니다. 최대 {max}자까지 쓸 수 있습니다.",
+    "code.rate_limited": "너무 빨리 보내고 있습니다. 잠시 뒤에 다시 보내 주세요.",
+    "code.slow_mode": "슬로 모드입니다. 조금 기다렸다가 다시 보내 주세요.",
+    "code.room_locked": "지금은 호스트만 이 방에 쓸 수 있습니다.",
+    "code.storage_unavailable": "서버가 지금 메시지를 저장할 수 없습니다. 잠시 뒤에 다시 시도해 주세요.",
+    "code.server_error": "서버에 문제가 생겼습니다. 다시 시도해 주세요.",
+    "day.today": "오늘",
+    "day.yesterday": "어제",
+    "offline.title": "연결이 끊겼습니다.",
+    "offline.next": "{time}에 다시 연결합니다.",
+    "offline.trying": "다시 연결하는 중…",
+    "offline.retry": "지금 다시 연결",
+    "people.stale": "마지막으로 확인한 목록이라 지금과 다를 수 있습니다",
+    "chat.placeholderShort": "메시지",
+    "chat.unread": "({count}) {title}",
+    "count.left.one": "{count}자 남음",
+    "count.left.other": "{count}자 남음",
     "intro.chatTitle": "인사 나누기",
     "intro.embedTitle": "내 사이트에 이 채팅 넣기",
     "intro.embedLead": "아래 코드를 페이지에 붙여 넣으세요:",
+    "intro.launcherLead": "또는 모든 페이지 구석에 채팅 버튼을 달려면:",
     "intro.copy": "복사",
     "intro.copied": "복사했습니다!",
   },
@@ -159,10 +247,64 @@ export function lang() {
   return current;
 }
 
+/**
+ * The locale for dates and times: the reader's own (en-GB writes 17:25, en-US
+ * 5:25 PM) when it is of the page's language, else the language itself.
+ */
+export function locale() {
+  const preferred = navigator.languages && navigator.languages.length
+    ? navigator.languages : [navigator.language || current];
+  const own = preferred.find((tag) => String(tag).toLowerCase().split("-")[0] === current);
+  try {
+    return own ? Intl.getCanonicalLocales(own)[0] : current;
+  } catch {
+    return current; // a malformed tag
+  }
+}
+
 /** The UI string `key` in the current language, with {placeholders} filled in. */
 export function t(key, params = {}) {
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** `key` + ".one" / ".other" by the plural rule of the current language for `count`. */
+export function plural(key, count, params = {}) {
+  const form = new Intl.PluralRules(current).select(count) === "one" ? "one" : "other";
+  return t(`${key}.${form}`, { count, ...params });
+}
+
+/** "A", "A and B", "A, B, and C" in the current language. */
+export function nameList(names) {
+  return new Intl.ListFormat(current, { style: "long", type: "conjunction" }).format(names);
+}
+
+/**
+ * A notice or error in the reader's language from its code and params (contract
+ * v1.1), or `fallback` (the server's own text) when the code is unknown or absent.
+ */
+export function codeText(code, params, fallback = "", extra = {}) {
+  params = params && typeof params === "object" ? params : {};
+  if (code === "joined" || code === "left") {
+    const names = Array.isArray(params.names) ? params.names.map(String) : [];
+    if (!names.length) return fallback;
+    if (names.length > 3) {
+      // "A, B and 3 others have joined."
+      return t(`code.${code}.more`, { first: names.slice(0, 2).join(", "), count: names.length - 2 });
+    }
+    return plural(`code.${code}`, names.length, { names: nameList(names) });
+  }
+  if (!code) return fallback;
+  // The most precise text first: a name or room refusal says what is wrong with it.
+  const keys = typeof params.problem === "string"
+    ? [`code.${code}.${params.problem}`, `code.${code}`] : [`code.${code}`];
+  const filled = { ...extra, ...params };
+  for (const key of keys) {
+    if (!(key in STRINGS.en)) continue;
+    const text = t(key, filled);
+    if (!/\{\w+\}/.test(text)) return text; // else a param the text needs is missing
+  }
+  return fallback;
 }
 
 /** Call `listener` after every language change (to redraw dynamic text). */

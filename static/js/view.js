@@ -1,6 +1,6 @@
 // Pure DOM builders: data in, elements out. User text is set with textContent,
 // once, here; nothing in the client uses innerHTML.
-import { lang, t } from "./i18n.js";
+import { codeText, locale, t } from "./i18n.js";
 
 /** `tag` with a class name and optional text, built without parsing any HTML. */
 export function el(tag, className, text) {
@@ -10,37 +10,201 @@ export function el(tag, className, text) {
   return element;
 }
 
-/** A <time> in the reader's local time; the full date shows on hover. */
+const TIME_OF_DAY = { hour: "numeric", minute: "2-digit" }; // "5:25 PM", "오후 5:25"
+
+/**
+ * A <time> in the reader's local time and language: the time of day (with the
+ * date when `withDate`), the full date and time on hover (title) and on a long
+ * press (see showFullTime). refreshTimes redraws it in another language.
+ */
 export function renderTime(iso, withDate = false) {
-  const date = new Date(iso);
   const time = el("time", "time");
+  const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return time;
   time.dateTime = date.toISOString();
-  time.title = date.toLocaleString(lang());
-  const options = withDate
-    ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
-    : { hour: "2-digit", minute: "2-digit" };
-  time.textContent = date.toLocaleString(lang(), options);
+  if (withDate) time.dataset.withDate = "true";
+  drawTime(time);
   return time;
+}
+
+function drawTime(time) {
+  const date = new Date(time.dateTime);
+  const full = fullDate(date);
+  time.title = full;
+  const options = time.dataset.withDate ? { month: "short", day: "numeric", ...TIME_OF_DAY } : TIME_OF_DAY;
+  time.textContent = time.dataset.full ? full : date.toLocaleString(locale(), options);
+}
+
+/** "Saturday, December 5, 2026 at 5:25 PM", "2026년 12월 5일 토요일 오후 5:25". */
+export function fullDate(date) {
+  return date.toLocaleString(locale(), { dateStyle: "full", timeStyle: "short" });
+}
+
+/** A long press on a phone has no hover: show (or hide again) the full date in place. */
+export function showFullTime(time) {
+  if (time.dataset.full) delete time.dataset.full;
+  else time.dataset.full = "true";
+  drawTime(time);
+}
+
+/** Redraw every time and day separator under `root` in the current language. */
+export function refreshTimes(root) {
+  for (const time of root.querySelectorAll("time.time[datetime]")) drawTime(time);
+  for (const day of root.querySelectorAll("li.day")) drawDay(day);
+}
+
+/** The local calendar day of `date`, as "2026-12-05". */
+function dayKey(date) {
+  const pad = (number) => String(number).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** "Today", "Yesterday", else the date ("Thursday, December 3", with the year if not this one). */
+export function dayLabel(date, now = new Date()) {
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (dayKey(date) === dayKey(now)) return t("day.today");
+  if (dayKey(date) === dayKey(yesterday)) return t("day.yesterday");
+  const options = { weekday: "long", month: "long", day: "numeric" };
+  if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
+  return date.toLocaleDateString(locale(), options);
+}
+
+function drawDay(item) {
+  const [year, month, day] = item.dataset.day.split("-").map(Number);
+  item.firstChild.textContent = dayLabel(new Date(year, month - 1, day));
+}
+
+function renderDay(key) {
+  const item = el("li", "day");
+  item.dataset.day = key;
+  const label = el("time", "day-label");
+  label.dateTime = key;
+  item.append(label);
+  drawDay(item);
+  return item;
+}
+
+/**
+ * Put a day separator before the first message or notice of each local day in
+ * `list`, and take away the ones no longer needed. Separators that stay are left
+ * alone, so the log's live region announces only new ones.
+ */
+export function placeDays(list) {
+  const keep = new Set();
+  let lastDay = null;
+  for (const item of [...list.children]) {
+    if (item.classList.contains("day")) continue;
+    const time = item.querySelector("time.time[datetime]");
+    if (!time) continue;
+    const key = dayKey(new Date(time.dateTime));
+    if (key === lastDay) continue;
+    lastDay = key;
+    let before = item.previousElementSibling;
+    if (!(before && before.classList.contains("day") && before.dataset.day === key)) {
+      before = renderDay(key);
+      list.insertBefore(before, item);
+    }
+    keep.add(before);
+  }
+  for (const day of list.querySelectorAll("li.day")) {
+    if (!keep.has(day)) day.remove();
+  }
 }
 
 /** One chat message; `own` marks the reader's own messages. */
 export function renderMessage(message, { own = false } = {}) {
-  const item = el("li", own ? "msg own" : "msg");
+  const item = el("li", "msg");
   item.dataset.seq = String(message.seq);
   item.dataset.id = String(message.id);
   const meta = el("div", "msg-meta");
   meta.append(el("span", "msg-user", message.user), " ", renderTime(message.date));
-  if (own) meta.append(" ", el("span", "msg-status"));
-  item.append(meta, el("p", "msg-text", message.text));
+  item.append(meta, renderText(message.text, "msg-text"));
+  if (own) makeOwn(item);
   return item;
+}
+
+/** Show a message as the reader's own (a bubble on the right, with a status). */
+export function makeOwn(item) {
+  if (item.classList.contains("own")) return;
+  item.classList.add("own");
+  item.querySelector(".msg-meta").append(" ", el("span", "msg-status"));
+}
+
+// http(s) links in text; what ends a sentence after a link is not part of it.
+const LINK_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'"*_~]$/;
+const LINK_REL = "noopener noreferrer nofollow ugc";
+
+/** Cut what ends a sentence off a link: a dot, a comma, a ")" it did not open. */
+function trimLink(link) {
+  for (;;) {
+    if (TRAILING.test(link)) {
+      link = link.slice(0, -1);
+    } else if (link.endsWith(")") && link.split(")").length > link.split("(").length) {
+      link = link.slice(0, -1);
+    } else {
+      return link;
+    }
+  }
+}
+
+/**
+ * A <p> of user text with its http and https links clickable, built from text
+ * nodes and <a> elements (never parsed as HTML); other schemes stay text.
+ */
+export function renderText(text, className) {
+  const paragraph = el("p", className);
+  let done = 0;
+  for (const match of text.matchAll(LINK_PATTERN)) {
+    const link = trimLink(match[0]);
+    let url;
+    try {
+      url = new URL(link);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+    const anchor = el("a", "msg-link", link);
+    anchor.href = url.href;
+    anchor.target = "_blank";
+    anchor.rel = LINK_REL;
+    paragraph.append(text.slice(done, match.index), anchor);
+    done = match.index + link.length;
+  }
+  paragraph.append(text.slice(done));
+  return paragraph;
 }
 
 /** A notice from `admin` (joined, left, welcome): not a message, styled apart. */
 export function renderNotice(message) {
   const item = el("li", "notice");
-  item.append(el("span", "notice-text", message.text), " ", renderTime(message.date));
+  if (message.code) item.dataset.code = message.code;
+  item.append(renderCoded(message.code, message.params, message.text, "notice-text"), " ",
+    renderTime(message.date));
   return item;
+}
+
+/**
+ * A span whose text comes from a code (contract v1.1) in the reader's language,
+ * falling back to the server's text; it keeps what it needs to be redrawn when
+ * the language changes (see refreshCoded).
+ */
+export function renderCoded(code, params, fallback, className) {
+  const span = el("span", className);
+  span.dataset.coded = JSON.stringify({ code: code || null, params: params || null, fallback: fallback || "" });
+  span.textContent = codeText(code, params, fallback, codeExtras);
+  return span;
+}
+
+/** Values some coded texts need that the server does not send (e.g. the text limit). */
+export const codeExtras = {};
+
+/** Redraw every coded text under `root` in the current language. */
+export function refreshCoded(root) {
+  for (const span of root.querySelectorAll("[data-coded]")) {
+    const { code, params, fallback } = JSON.parse(span.dataset.coded);
+    span.textContent = codeText(code, params, fallback, codeExtras);
+  }
 }
 
 /** Show an own message's state: "chat.sending", "chat.sent", or null for none. */
@@ -62,7 +226,7 @@ export function renderPending(entry) {
   status.textContent = t(status.dataset.i18n);
   meta.append(status);
   if (entry.state === "failed") {
-    if (entry.error) meta.append(" ", el("span", "msg-error", entry.error));
+    if (entry.error) meta.append(" ", renderCoded(entry.code, entry.params, entry.error, "msg-error"));
     const retry = el("button", "link-button retry", t("chat.retry"));
     retry.type = "button";
     retry.dataset.i18n = "chat.retry";
@@ -73,7 +237,7 @@ export function renderPending(entry) {
     discard.dataset.action = "discard";
     meta.append(" ", retry, " ", discard);
   }
-  item.append(el("p", "msg-text", entry.text), meta);
+  item.append(renderText(entry.text, "msg-text"), meta);
   return item;
 }
 
@@ -115,7 +279,8 @@ export function typingText(names) {
 
 /**
  * Put a message element in seq order: before the first element with a larger seq.
- * Notices (no seq) stay where they arrived.
+ * Notices (no seq) stay where they arrived; a message placed before an older
+ * day's separator goes before it (placeDays then puts the separators right).
  */
 export function insertBySeq(list, item, seq) {
   const placed = list.querySelectorAll("li[data-seq]");
@@ -126,7 +291,8 @@ export function insertBySeq(list, item, seq) {
   }
   for (const other of placed) {
     if (Number(other.dataset.seq) > seq) {
-      list.insertBefore(item, other);
+      const before = other.previousElementSibling;
+      list.insertBefore(item, before && before.classList.contains("day") ? before : other);
       return;
     }
   }
@@ -135,6 +301,7 @@ export function insertBySeq(list, item, seq) {
 
 /** Show `message` in the field's error slot (role="alert"), or clear it. */
 export function showFieldError(slot, message) {
+  delete slot.dataset.coded; // set again by a caller whose message has a code
   slot.textContent = message || "";
   slot.hidden = !message;
   const input = slot.id && document.querySelector(`[aria-describedby~="${slot.id}"]`);

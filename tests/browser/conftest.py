@@ -18,6 +18,8 @@ CHROMIUM = os.environ.get("COMONGUS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# axe-core from npm, at the version package-lock.json pins (scripts/install-test-tools.sh).
+AXE_SCRIPT = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
 # Collects what a page must never do: CSP violations and uncaught errors.
 WATCH_SCRIPT = """
@@ -50,9 +52,13 @@ def browser():
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server shared by the browser tests that do not restart it."""
-    # The pages are under test, not the REST limit: tests fill rooms over REST.
+    # The pages are under test, not the REST limit: tests fill rooms over REST. Each
+    # person is a browser context with a token of its own, and tests reuse names:
+    # a closed page's name must be free at once (LEAVE_GRACE_SECONDS 0), so a test of
+    # quiet reloads starts a server of its own with a grace.
     with server_processes() as start:
-        yield start(tmp_path_factory.mktemp("browser-server"), {"REST_POSTS_PER_SECOND": "0"})
+        yield start(tmp_path_factory.mktemp("browser-server"),
+                    {"REST_POSTS_PER_SECOND": "0", "LEAVE_GRACE_SECONDS": "0"})
 
 
 class Person:
@@ -82,6 +88,27 @@ class Person:
 
     def violations(self):
         return self.page.evaluate("window.__violations || []")
+
+    def axe(self, include=None, exclude=None):
+        """axe-core's violations (every impact) on the page as it is now, as
+        "rule impact: selector" lines. `include`/`exclude` are CSS selectors.
+
+        The checker goes in through the DevTools protocol, as the page's CSP
+        would refuse it as a script; it reads the page and changes nothing.
+        """
+        if not AXE_SCRIPT.exists():
+            missing_service(f"axe-core is not installed at {AXE_SCRIPT} "
+                            "(bash scripts/install-test-tools.sh)")
+        if not self.page.evaluate("typeof window.axe === 'object'"):
+            self.page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+        context = {"include": [[include]] if include else [["html"]],
+                   "exclude": [[exclude]] if exclude else []}
+        violations = self.page.evaluate(
+            "async (context) => (await axe.run(context, {resultTypes: ['violations']})).violations",
+            context)
+        return [f"{violation['id']} {violation['impact']}: "
+                + ", ".join(str(node["target"][0]) for node in violation["nodes"])
+                for violation in violations]
 
     def join(self, room, name):
         """Join from /rtcjoin, as a person would, and wait until the room is live."""

@@ -99,6 +99,7 @@ def test_a_taken_name_is_shown_next_to_the_nickname_field(server, people):
 def test_empty_fields_are_refused_inline_before_joining(server, people):
     ann = people(server.url)
     ann.goto("/rtcjoin")
+    ann.page.locator("#room").fill("")  # the form offers the lobby
     ann.page.get_by_role("button", name="Join").click()
     expect(ann.page.locator("#room-error")).to_be_visible()
     expect(ann.page.locator("#name-error")).to_be_visible()
@@ -115,10 +116,12 @@ def test_load_earlier_pages_back_over_rest(server, people):
     expect(ann.page.locator("#messages li.msg")).to_have_count(50)
     assert message_texts(ann.page)[0] == "note 11"
 
-    ann.page.get_by_role("button", name="Load earlier messages").click()
+    # Reaching the button (with Tab, or by scrolling up) loads the earlier page.
+    ann.page.get_by_role("button", name="Load earlier messages").focus()
     expect(ann.page.locator("#messages li.msg")).to_have_count(60)
     assert message_texts(ann.page) == [f"note {number}" for number in range(1, 61)]
     expect(ann.page.locator("#load-earlier")).to_be_hidden()
+    expect(ann.page.locator("#log-scroll")).to_be_focused()  # the focus is not lost
 
 
 def test_long_polling_is_shown_and_works(server, people):
@@ -157,7 +160,7 @@ def test_keyboard_alone_joins_and_sends(server, people):
     ann.page.keyboard.type("no mouse needed")
     ann.page.keyboard.press("Enter")
     expect(ann.page.locator("#messages li.msg.own", has_text="no mouse needed")).to_be_visible()
-    log = ann.page.locator("#messages")
+    log = ann.page.locator("#messages-log")  # a list inside the log, so its items stay list items
     expect(log).to_have_attribute("role", "log")
     expect(log).to_have_attribute("aria-live", "polite")
 

@@ -72,25 +72,39 @@ def test_embed_can_be_framed_and_the_other_pages_cannot(server):
 
 
 @pytest.fixture
-def other_site(server):
-    """A page on another origin (its own port) that frames /embed and /chat."""
-    body = (f'<iframe id="embed" src="{server.url}/embed?room=framed"></iframe>'
-            f'<iframe id="chat" src="{server.url}/chat?name=Spy&room=framed"></iframe>').encode()
+def host_site():
+    """Another site (its own origin: its own port): `host_site(body, headers)` serves
+    `body` as its one page, with `headers`, and returns its address."""
+    started = []
 
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(body)
+    def serve(body: str, headers: dict | None = None) -> str:
+        class Page(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body.encode())
 
-        def log_message(self, *args):
-            pass
+            def log_message(self, *args):
+                pass
 
-    httpd = HTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
+        httpd = HTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        started.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_port}/"
+
+    yield serve
+    for httpd in started:
+        httpd.shutdown()
+
+
+@pytest.fixture
+def other_site(server, host_site):
+    """A page on another origin that frames /embed and /chat."""
+    return host_site(f'<iframe id="embed" src="{server.url}/embed?room=framed"></iframe>'
+                     f'<iframe id="chat" src="{server.url}/chat?name=Spy&room=framed"></iframe>')
 
 
 def test_another_site_can_frame_embed_but_not_chat(server, people, other_site):
@@ -105,3 +119,122 @@ def test_another_site_can_frame_embed_but_not_chat(server, people, other_site):
     expect(host.page.frame_locator("#chat").locator("#chat")).to_have_count(0)
     blocked = host.page.locator("iframe#chat").element_handle().content_frame()
     assert "/chat?" not in blocked.url  # Chromium shows its own "refused to connect" page
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+def test_intro_snippet_fits_a_phone_on_the_owners_site(server, people, host_site):
+    owner = people(server.url)
+    owner.goto("/intro")
+    snippet = owner.page.locator("#embed-code").input_value()
+    assert "width:100%" in snippet and 'width="' not in snippet
+    site = host_site(f"<!doctype html><meta name=viewport content='width=device-width'>"
+                     f"<body style='margin:8px'>{snippet}</body>")
+    phone = people(server.url, viewport=PHONE)
+    phone.page.goto(site)
+    expect(phone.page.frame_locator("iframe").locator("#join-form")).to_be_visible()
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    frame_width = phone.page.locator("iframe").bounding_box()["width"]
+    assert frame_width == PHONE["width"] - 16  # the whole width but the page's margins
+    wide = people(server.url)
+    wide.page.goto(site)
+    assert wide.page.locator("iframe").bounding_box()["width"] == 420
+
+
+def test_intro_shows_the_chat_before_the_snippet_on_a_phone(server, people):
+    phone = people(server.url, viewport=PHONE)
+    phone.goto("/intro")
+    chat = phone.page.locator(".intro-chat").bounding_box()
+    snippet = phone.page.locator("#embed-code").bounding_box()
+    assert chat["y"] < phone.page.locator("article.intro h1").bounding_box()["y"]
+    assert chat["y"] + chat["height"] <= snippet["y"]
+    wide = people(server.url)
+    wide.goto("/intro")
+    chat = wide.page.locator(".intro-chat").bounding_box()
+    intro = wide.page.locator("article.intro").bounding_box()
+    assert chat["x"] > intro["x"] + intro["width"] - 1  # beside the introduction, on the right
+
+
+def test_embed_header_is_one_row_and_leaves_the_height_to_messages(server, people):
+    person = people(server.url, viewport={"width": 375, "height": 600})
+    person.goto("/embed?room=compact")
+    join_panel(person, "Compact")
+    row = [person.page.locator(selector).bounding_box()
+           for selector in ["#chat-title", "#people", "#lang-switch", "#leave"]]
+    middle = row[0]["y"] + row[0]["height"] / 2
+    for box in row:
+        assert box["y"] <= middle <= box["y"] + box["height"], row
+    assert max(box["y"] + box["height"] for box in row) < 60
+    assert person.page.locator("#log-scroll").bounding_box()["height"] > 600 * 0.6
+    assert person.page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+@pytest.mark.parametrize("path", ["/embed?room=again", "/intro"])
+def test_reload_rejoins_with_the_stored_name_until_leave(server, people, path):
+    person = people(server.url)
+    person.goto(path)
+    join_panel(person, "Returning")
+    person.page.reload()
+    person.wait_joined("Returning")
+    expect(person.page.locator("#join-form")).to_be_hidden()
+    person.page.locator("#leave").click()
+    expect(person.page.locator("#join-form")).to_be_visible()
+    person.page.reload()
+    expect(person.page.locator("#join-form")).to_be_visible()
+    expect(person.page.locator("#join-name")).to_have_value("Returning")
+    assert person.errors == [] and person.dialogs == []
+
+
+def test_launcher_is_served_from_a_stable_address_that_is_revalidated(server):
+    response = requests.get(server.url + "/launcher.js", timeout=5)
+    assert response.status_code == 200
+    assert "javascript" in response.headers["Content-Type"]
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"]
+    again = requests.get(server.url + "/launcher.js", timeout=5,
+                         headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_launcher_opens_the_chat_on_a_site_with_a_strict_csp(server, people, host_site):
+    policy = (f"default-src 'none'; script-src {server.url}; frame-src {server.url}; "
+              "style-src 'none'; img-src 'none'")
+    site = host_site(f'<!doctype html><html lang="en"><title>Shop</title><main><h1>A shop</h1>'
+                     f'<a href="#top">A link before the button</a></main>'
+                     f'<script src="{server.url}/launcher.js" data-room="launched" async></script>',
+                     {"Content-Security-Policy": policy})
+    staff = people(server.url)
+    staff.goto("/chat?name=Staff&room=launched")
+    staff.wait_joined("Staff")
+
+    visitor = people(server.url, viewport=PHONE)
+    visitor.page.goto(site)
+    button = visitor.page.get_by_role("button", name="Open chat")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    visitor.page.keyboard.press("Tab")
+    visitor.page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    visitor.page.keyboard.press("Enter")
+    close = visitor.page.get_by_role("button", name="Close chat")
+    expect(close).to_have_attribute("aria-expanded", "true")
+    widget = visitor.page.frame_locator("#comongus-launcher-panel iframe")
+    widget.get_by_label("Nickname").fill("Shopper")
+    widget.get_by_role("button", name="Join").click()
+    expect(widget.locator("#people .person", has_text="Staff")).to_be_visible()
+    widget.locator("#composer-text").fill("is this in stock?")
+    widget.locator("#composer-text").press("Enter")
+    expect(staff.page.locator("#messages .msg", has_text="in stock?")).to_be_visible()
+    staff.say("yes, it is")
+    expect(widget.locator("#messages .msg", has_text="yes, it is")).to_be_visible()
+
+    widget.locator("#composer-text").press("Escape")  # a key inside the widget's frame
+    expect(visitor.page.locator("#comongus-launcher-panel")).to_be_hidden()
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    visitor.page.keyboard.press("Enter")
+    expect(visitor.page.locator("#comongus-launcher-panel")).to_be_visible()
+    visitor.page.locator("h1").click()
+    visitor.page.keyboard.press("Escape")  # and one on the host page
+    expect(visitor.page.locator("#comongus-launcher-panel")).to_be_hidden()
+    assert visitor.violations() == [] and visitor.errors == []
+    assert visitor.axe() == []

@@ -96,3 +96,18 @@ def test_client_ids_work_without_crypto_random_uuid(server, people):
     expect(mine.locator(".msg-status")).to_have_text("sent")
     token = ann.page.evaluate("localStorage.getItem('comongus.token')")
     assert len(token) == 36 and token[14] == "4"
+
+
+def test_a_refused_message_says_why_in_korean(strict_server, people):
+    min_ = people(strict_server.url, locale="ko-KR")
+    min_.goto("/chat?name=Minji&room=outbox-ko")
+    min_.wait_joined("Minji")
+    min_.say("첫 번째")
+    min_.say("두 번째, 너무 빨리")
+    failed = min_.page.locator("#outbox li.pending.is-failed")
+    expect(failed.locator(".msg-error")).to_have_text(
+        "너무 빨리 보내고 있습니다. 잠시 뒤에 다시 보내 주세요.")
+    expect(failed.get_by_role("button", name="다시 보내기")).to_be_visible()
+    min_.page.locator("#lang-switch").select_option("en")
+    expect(failed.locator(".msg-error")).to_have_text(
+        "You are sending too fast. Wait a moment, then retry.")

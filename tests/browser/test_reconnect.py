@@ -46,3 +46,70 @@ def test_page_reconnects_after_a_restart_and_shows_what_it_missed_once(servers, 
     assert seqs == list(range(1, len(seqs) + 1)), seqs
 
     assert stored_texts(server.url, "restart").count("written while offline") == 1
+    # The server welcomed the rejoin too; the page showed the welcome once, for the visit.
+    expect(ann.page.locator("#messages .notice", has_text="welcome")).to_have_count(1)
+
+
+SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True},
+}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_offline_banner_says_when_it_retries_and_retry_now_reconnects_at_once(
+        servers, people, size):
+    server = servers()
+    ann, bob = people(server.url, **SIZES[size]), people(server.url)
+    ann.goto("/chat?name=Ann&room=offline")
+    ann.wait_joined("Ann")
+    bob.goto("/chat?name=Bob&room=offline")
+    ann.wait_joined("Bob")
+    banner = ann.page.get_by_role("status").filter(has_text="You are offline.")
+    expect(banner).to_be_hidden()
+    panel = ann.page.locator("#people-panel")
+    expect(panel.get_by_text("may be out of date")).to_be_hidden()
+
+    # The server goes, and until we say so no try of the page can reach it.
+    ann.page.route("**/socket.io/**", lambda route: route.abort())
+    server.stop()
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Next try at")
+    # The list is kept, marked as out of date in words, not only in grey.
+    expect(panel).to_have_class("people is-stale")
+    expect(panel.get_by_text("Last known list, may be out of date")).to_be_visible()
+    expect(ann.page.locator("#people .person")).to_have_count(2)
+    ann.say("kept while offline")
+    expect(ann.page.locator("#outbox li.pending .msg-status")).to_have_text("sending…")
+
+    server.start()
+    ann.page.wait_for_function(
+        "() => Number(document.getElementById('offline').dataset.nextTry) - Date.now() > 2000")
+    next_try = int(ann.page.locator("#offline").get_attribute("data-next-try"))
+    ann.page.evaluate("""() => new MutationObserver((changes, observer) => {
+        if (document.getElementById("conn-state").dataset.state !== "reconnecting") {
+            window.__backAt = Date.now(); observer.disconnect(); }
+        }).observe(document.getElementById("conn-state"), { attributes: true })""")
+    ann.page.unroute("**/socket.io/**")
+    banner.get_by_role("button", name="Retry now").click()
+
+    expect(ann.page.locator("#conn-state")).to_have_attribute("data-state", "connected")
+    assert ann.page.evaluate("window.__backAt") < next_try  # it did not wait for the timer
+    expect(banner).to_be_hidden()
+    expect(panel).not_to_have_class("people is-stale")
+    expect(panel.get_by_text("may be out of date")).to_be_hidden()
+    expect(ann.page.locator("#messages li.msg.own .msg-status")).to_have_text("sent")
+
+
+def test_the_offline_banner_is_in_korean_for_a_korean_reader(servers, people):
+    server = servers()
+    min_ = people(server.url, locale="ko-KR")
+    min_.goto("/chat?name=Minji&room=offline-ko")
+    min_.wait_joined("Minji")
+    server.stop()
+    banner = min_.page.locator("#offline")
+    expect(banner).to_contain_text("연결이 끊겼습니다.")
+    expect(banner).to_contain_text("에 다시 연결합니다.")
+    expect(banner.get_by_role("button")).to_have_text("지금 다시 연결")
+    expect(min_.page.locator("#people-stale")).to_have_text(
+        "마지막으로 확인한 목록이라 지금과 다를 수 있습니다")

@@ -123,6 +123,7 @@ def assert_redis_refused(server):
     for _ in range(3):
         rooms = requests.get(server.url + "/rooms", timeout=3)
         assert rooms.status_code == 503 and rooms.json()["error"], rooms.text
+        assert rooms.json()["code"] == "storage_unavailable"
     health = requests.get(server.url + "/healthz", timeout=3)
     assert health.status_code == 503 and health.json()["failing"] == ["redis"], health.text
 
@@ -135,8 +136,9 @@ def test_redis_unreachable_gives_503s_and_error_acks_without_tracebacks(
 
     own_redis.kill()
     assert_redis_refused(server)
-    error, *_ = clients(server.url).call("join", {"name": "Bob", "room": "lobby"}, timeout=3)
+    error, *code = clients(server.url).call("join", {"name": "Bob", "room": "lobby"}, timeout=3)
     assert isinstance(error, str) and "try again" in error
+    assert code == [{"code": "storage_unavailable", "params": {}}]
     error, message = alice.call("sendMessage", "stored all the same", timeout=3)
     assert error is None and message["text"] == "stored all the same"
     assert_redis_refused(server)

@@ -198,11 +198,13 @@ def test_database_refusing_writes_gives_error_acks_and_no_phantom_message(
     assert alice.call("sendMessage", "before")[0] is None
 
     database.refuse_writes()
-    error, *nothing = alice.call("sendMessage", {"text": "during", "clientId": "d1"})
-    assert isinstance(error, str) and error and nothing == []
+    error, *code = alice.call("sendMessage", {"text": "during", "clientId": "d1"})
+    assert isinstance(error, str) and error
+    assert code == [{"code": "storage_unavailable", "params": {}}]
     posted = requests.post(server.url + "/messages", timeout=10, json={
         "username": "Carol", "text": "posted during", "roomname": "lobby"})
-    assert posted.status_code == 503 and "error" in posted.json()
+    assert posted.status_code == 503 and posted.json()["error"]
+    assert posted.json()["code"] == "storage_unavailable"
 
     database.allow_writes()
     error, message = alice.call("sendMessage", {"text": "after", "clientId": "a1"})
@@ -239,7 +241,8 @@ def test_locked_database_delays_the_send_but_no_other_socket(servers, clients, d
                 sender_cut_after = time.monotonic() - locked_at
             time.sleep(0.1)
 
-    carol.wait_for_text("while locked")  # stored and delivered once the lock is gone
+    for person in (bob, carol):  # stored and delivered once the lock is gone
+        person.wait_for_text("while locked")
     assert [m["text"] for m in stored(server)] == ["while locked"]
     for person in (bob, carol):
         assert person.texts().count("while locked") == 1

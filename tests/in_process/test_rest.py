@@ -81,66 +81,106 @@ def test_resend_with_same_client_id_is_stored_once(client):
 GOOD = {"username": "Alice", "text": "hello", "roomname": "lobby"}
 
 
-@pytest.mark.parametrize("body, complaint", [
-    ({"username": "Alice", "text": "hello"}, "Missing: roomname."),
-    ({"text": "hello", "roomname": "lobby"}, "Missing: username."),
-    ({"username": "Alice"}, "Missing: text, roomname."),
-    ({**GOOD, "text": None}, "text is required"),
-    ({**GOOD, "username": ""}, "username is required"),
-    ({**GOOD, "roomname": "   "}, "roomname is required"),
-    ({**GOOD, "text": "  "}, "text is empty"),
-    ({**GOOD, "username": "u" * 33}, "too long"),
-    ({**GOOD, "roomname": "r" * 65}, "too long"),
-    ({**GOOD, "text": "t" * 2001}, "too long"),
-    ({**GOOD, "username": 5}, "must be a string"),
-    ({**GOOD, "text": ["hello"]}, "must be a string"),
-    ({**GOOD, "username": "admin"}, "reserved"),
-    ({**GOOD, "username": "Al\u202eice"}, "invisible"),
-    ({**GOOD, "text": "a\x00b"}, "NUL"),
-    ({**GOOD, "text": "broken \ud800 half"}, "surrogate"),
-    ({**GOOD, "username": "\u200bAlice"}, "invisible"),
-    ({**GOOD, "roomname": "lob\x07by"}, "invisible"),
-    ({**GOOD, "clientId": 12}, "clientId"),
-    ({**GOOD, "extra": 1}, "Unknown field"),
-    (["hello"], "JSON object"),
-    ("hello", "JSON object"),
-    (None, "JSON object"),
+@pytest.mark.parametrize("body, complaint, code", [
+    ({"username": "Alice", "text": "hello"}, "Missing: roomname.", "bad_request"),
+    ({"text": "hello", "roomname": "lobby"}, "Missing: username.", "bad_request"),
+    ({"username": "Alice"}, "Missing: text, roomname.", "bad_request"),
+    ({**GOOD, "text": None}, "text is required", "text_empty"),
+    ({**GOOD, "username": ""}, "username is required", "name_invalid"),
+    ({**GOOD, "roomname": "   "}, "roomname is required", "room_invalid"),
+    ({**GOOD, "text": "  "}, "text is empty", "text_empty"),
+    ({**GOOD, "username": "u" * 33}, "too long", "name_invalid"),
+    ({**GOOD, "roomname": "r" * 65}, "too long", "room_invalid"),
+    ({**GOOD, "text": "t" * 2001}, "too long", "text_too_long"),
+    ({**GOOD, "username": 5}, "must be a string", "name_invalid"),
+    ({**GOOD, "text": ["hello"]}, "must be a string", "bad_request"),
+    ({**GOOD, "username": "admin"}, "reserved", "name_reserved"),
+    ({**GOOD, "username": "Al\u202eice"}, "invisible", "name_invalid"),
+    ({**GOOD, "text": "a\x00b"}, "NUL", "bad_request"),
+    ({**GOOD, "text": "broken \ud800 half"}, "surrogate", "bad_request"),
+    ({**GOOD, "username": "\u200bAlice"}, "invisible", "name_invalid"),
+    ({**GOOD, "roomname": "lob\x07by"}, "invisible", "room_invalid"),
+    ({**GOOD, "clientId": 12}, "clientId", "bad_request"),
+    ({**GOOD, "extra": 1}, "Unknown field", "bad_request"),
+    (["hello"], "JSON object", "bad_request"),
+    ("hello", "JSON object", "bad_request"),
+    (None, "JSON object", "bad_request"),
 ])
-def test_bad_post_is_refused_with_reason_and_stores_nothing(client, body, complaint):
+def test_bad_post_is_refused_with_reason_and_code_and_stores_nothing(client, body, complaint,
+                                                                     code):
     response = client.post("/messages", json=body)
     assert response.status_code == 400, response.json
-    assert complaint in response.json["error"]
+    assert complaint in response.json["error"] and response.json["code"] == code
     assert client.get("/messages").json["results"] == []
 
 
-@pytest.mark.parametrize("data, content_type, status", [
-    ('{"username": "A", "text": "hi", "roomname": "r"}', "text/plain", 400),
-    ("username=A&text=hi&roomname=r", "application/x-www-form-urlencoded", 400),
-    ("{not json", "application/json", 400),
-    ("[" * 20000 + "]" * 20000, "application/json", 400),
-    ('{"username": "A", "text": "' + "x" * 70000 + '", "roomname": "r"}', "application/json", 413),
+@pytest.mark.parametrize("body, code, params", [
+    ({**GOOD, "text": "t" * 2001}, "text_too_long", {"max": 2000}),
+    ({**GOOD, "username": "u" * 33}, "name_invalid", {"problem": "too_long", "max": 32}),
+    ({**GOOD, "username": "Admin"}, "name_reserved", {"name": "Admin"}),
+    ({**GOOD, "roomname": ""}, "room_invalid", {"problem": "required"}),
+    ({**GOOD, "text": ""}, "text_empty", None),
 ])
-def test_body_that_is_not_usable_json_is_refused(client, data, content_type, status):
+def test_a_refused_post_carries_the_params_its_message_needs(client, body, code, params):
+    answer = client.post("/messages", json=body).json
+    assert answer["code"] == code and answer.get("params") == params
+
+
+@pytest.mark.parametrize("data, content_type, status, code", [
+    ('{"username": "A", "text": "hi", "roomname": "r"}', "text/plain", 400, "bad_request"),
+    ("username=A&text=hi&roomname=r", "application/x-www-form-urlencoded", 400, "bad_request"),
+    ("{not json", "application/json", 400, "bad_request"),
+    ("[" * 20000 + "]" * 20000, "application/json", 400, "bad_request"),
+    ('{"username": "A", "text": "' + "x" * 70000 + '", "roomname": "r"}', "application/json",
+     413, "body_too_large"),
+])
+def test_body_that_is_not_usable_json_is_refused(client, data, content_type, status, code):
     response = client.post("/messages", data=data, content_type=content_type)
     assert response.status_code == status
-    assert response.json["error"]
+    assert response.json["error"] and response.json["code"] == code
     assert client.get("/messages").json["results"] == []
 
 
-@pytest.mark.parametrize("query", [
-    "after=abc", "after=-1", "before=1.5", "limit=0", "limit=1001", "limit=ten",
-    "room=lobby", "roomname=" + "r" * 65, "roomname=",
+@pytest.mark.parametrize("query, code", [
+    ("after=abc", "bad_request"), ("after=-1", "bad_request"), ("before=1.5", "bad_request"),
+    ("limit=0", "bad_request"), ("limit=1001", "bad_request"), ("limit=ten", "bad_request"),
+    ("room=lobby", "bad_request"), ("limit=1&limit=2", "bad_request"),
+    ("roomname=" + "r" * 65, "room_invalid"), ("roomname=", "room_invalid"),
 ])
-def test_bad_query_is_refused_with_reason(client, query):
+def test_bad_query_is_refused_with_reason_and_code(client, query, code):
     response = client.get("/messages?" + query)
     assert response.status_code == 400 and response.json["error"]
+    assert response.json["code"] == code
 
 
-def test_rest_errors_are_json_and_pages_are_not(client):
-    assert client.delete("/messages").status_code == 405
-    assert client.delete("/messages").json["error"]
-    assert client.get("/messages/7").status_code == 404
+def test_rest_errors_are_json_with_a_code_and_pages_are_not(client):
+    refused = client.delete("/messages")
+    assert refused.status_code == 405
+    assert refused.json["error"] and refused.json["code"] == "method_not_allowed"
+    missing = client.get("/messages/7")
+    assert missing.status_code == 404 and missing.json["code"] == "not_found"
     assert client.get("/no-such-page").content_type.startswith("text/html")
+
+
+def test_a_failing_view_answers_json_with_server_error(app, client, monkeypatch):
+    from comongus.store import store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "latest_messages", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production, not TESTING
+    response = client.get("/messages")
+    assert response.status_code == 500
+    assert response.json["code"] == "server_error" and "a bug" not in response.json["error"]
+
+
+@pytest.mark.settings(REST_POST_BURST=1, REST_POSTS_PER_SECOND=0.01)
+def test_posting_too_fast_is_429_rate_limited(client):
+    assert post(client, **GOOD).status_code == 201
+    response = post(client, **GOOD)
+    assert response.status_code == 429 and response.headers["Retry-After"]
+    assert response.json["code"] == "rate_limited" and response.json["error"]
 
 
 def test_rooms_lists_who_is_online(client, connect):
@@ -157,6 +197,20 @@ def test_rooms_lists_who_is_online(client, connect):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_healthz_names_what_fails_with_a_code(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from comongus.store import store
+
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("gone"))
+
+    monkeypatch.setattr(store, "ping", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["failing"] == ["database"]
+    assert response.json["code"] == "storage_unavailable"
 
 
 def test_cors_allows_any_origin_by_default(client):

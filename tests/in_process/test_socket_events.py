@@ -24,9 +24,14 @@ def test_join_welcomes_joiner_announces_to_others_and_lists_room(connect):
     error, joined = bob.join("Bob", "lobby")
     assert error is None and joined["users"] == [{"name": "Alice"}, {"name": "Bob"}]
     welcome = bob.events("message")
-    assert [m["user"] for m in welcome] == ["admin"] and "welcome" in welcome[0]["text"]
+    assert [m["user"] for m in welcome] == ["admin"]
+    assert welcome[0]["text"] == "Bob, welcome to room lobby."
+    assert welcome[0]["code"] == "welcome"
+    assert welcome[0]["params"] == {"name": "Bob", "room": "lobby"}
     assert welcome[0]["id"] is None and welcome[0]["seq"] is None
     alice.wait_for_text("Bob has joined!")
+    joined = [m for m in alice.events("message") if m["text"] == "Bob has joined!"]
+    assert [(m["code"], m["params"]) for m in joined] == [("joined", {"names": ["Bob"]})]
     alice.wait_for_users(["Alice", "Bob"])
     assert "Bob has joined!" not in bob.texts()
     assert not any(event == "roomData" and payload["room"] == "lobby"
@@ -37,45 +42,65 @@ def test_join_welcomes_joiner_announces_to_others_and_lists_room(connect):
 def test_name_is_unique_in_room_ignoring_case_and_width(connect, taken_as):
     assert connect().join("Alice", "lobby")[0] is None
     error = connect().join(taken_as, "lobby")
-    assert error[0] and "taken" in error[0]
+    assert "The name 'Alice' is taken" in error[0]
+    assert error[1] == {"code": "name_taken", "params": {"name": "Alice"}}
     assert connect().join(taken_as, "another room")[0] is None
 
 
-@pytest.mark.parametrize("payload, complaint", [
-    (None, "object"),
-    ("lobby", "object"),
-    (["Alice", "lobby"], "object"),
-    ({"room": "lobby"}, "name is required"),
-    ({"name": "Alice"}, "room is required"),
-    ({"name": "   ", "room": "lobby"}, "name is required"),
-    ({"name": "Alice", "room": ""}, "room is required"),
-    ({"name": 42, "room": "lobby"}, "name must be a string"),
-    ({"name": "Alice", "room": {"x": 1}}, "room must be a string"),
-    ({"name": "A" * 33, "room": "lobby"}, "too long"),
-    ({"name": "Alice", "room": "r" * 65}, "too long"),
-    ({"name": "admin", "room": "lobby"}, "reserved"),
-    ({"name": "Ad\u200bmin", "room": "lobby"}, "invisible"),
-    ({"name": "Alice", "room": "lobby", "since": -1}, "since"),
-    ({"name": "Alice", "room": "lobby", "since": "3"}, "since"),
-    ({"name": "Alice", "room": "lobby", "since": True}, "since"),
-    ({"name": "Alice", "room": "lobby", "token": 7}, "token"),
-    ({"name": "Alice", "room": "lobby", "token": "t" * 129}, "token"),
-    ({"name": "Alice", "room": "lobby", "colour": "red"}, "Unknown field"),
+REQUIRED, NOT_STRING = {"problem": "required"}, {"problem": "not_string"}
+
+
+@pytest.mark.parametrize("payload, complaint, code, params", [
+    (None, "object", "bad_request", {}),
+    ("lobby", "object", "bad_request", {}),
+    (["Alice", "lobby"], "object", "bad_request", {}),
+    ({"room": "lobby"}, "name is required", "name_invalid", REQUIRED),
+    ({"name": "Alice"}, "room is required", "room_invalid", REQUIRED),
+    ({"name": "   ", "room": "lobby"}, "name is required", "name_invalid", REQUIRED),
+    ({"name": "Alice", "room": ""}, "room is required", "room_invalid", REQUIRED),
+    ({"name": 42, "room": "lobby"}, "name must be a string", "name_invalid", NOT_STRING),
+    ({"name": "Alice", "room": {"x": 1}}, "room must be a string", "room_invalid", NOT_STRING),
+    ({"name": "A" * 33, "room": "lobby"}, "too long", "name_invalid",
+     {"problem": "too_long", "max": 32}),
+    ({"name": "Alice", "room": "r" * 65}, "too long", "room_invalid",
+     {"problem": "too_long", "max": 64}),
+    ({"name": "\u2800", "room": "lobby"}, "visible letter", "name_invalid",
+     {"problem": "no_visible"}),
+    ({"name": "admin", "room": "lobby"}, "reserved", "name_reserved", {"name": "admin"}),
+    ({"name": " ADMlN ", "room": "lobby"}, "reserved", "name_reserved", {"name": "ADMlN"}),
+    ({"name": "Ad\u200bmin", "room": "lobby"}, "invisible", "name_invalid",
+     {"problem": "invisible", "character": "U+200B"}),
+    ({"name": "Alice", "room": "lob\x07by"}, "invisible", "room_invalid",
+     {"problem": "invisible", "character": "U+0007"}),
+    ({"name": "Alice", "room": "lobby", "since": -1}, "since", "bad_request", {}),
+    ({"name": "Alice", "room": "lobby", "since": "3"}, "since", "bad_request", {}),
+    ({"name": "Alice", "room": "lobby", "since": True}, "since", "bad_request", {}),
+    ({"name": "Alice", "room": "lobby", "token": 7}, "token", "bad_request", {}),
+    ({"name": "Alice", "room": "lobby", "token": "t" * 129}, "token", "bad_request", {}),
+    ({"name": "Alice", "room": "lobby", "colour": "red"}, "Unknown field", "bad_request", {}),
 ])
-def test_bad_join_gets_a_reason_and_seats_nobody(connect, client, payload, complaint):
+def test_bad_join_gets_a_reason_and_a_code_and_seats_nobody(connect, client, payload,
+                                                            complaint, code, params):
     watcher = connect()
     watcher.join("Watcher", "lobby")
     ack = connect().emit("join", payload)
-    assert len(ack) == 1 and complaint in ack[0]
+    assert len(ack) == 2 and complaint in ack[0]
+    assert ack[1] == {"code": code, "params": params}
     assert client.get("/rooms").json["results"] == [
         {"roomname": "lobby", "users": [{"name": "Watcher"}]}]
 
 
-@pytest.mark.settings(MAX_NAME_LENGTH=3, MAX_ROOM_LENGTH=4)
-def test_name_and_room_limits_are_settings(connect):
-    assert "too long" in connect().join("Abcd", "room")[0]
-    assert "too long" in connect().join("Abc", "rooms")[0]
-    assert connect().join("Abc", "room")[0] is None
+@pytest.mark.settings(MAX_NAME_LENGTH=3, MAX_ROOM_LENGTH=4, MAX_TEXT_LENGTH=5)
+def test_limits_are_settings_and_their_codes_carry_them(connect):
+    reason, error = connect().join("Abcd", "room")
+    assert "too long" in reason and error["params"] == {"problem": "too_long", "max": 3}
+    reason, error = connect().join("Abc", "rooms")
+    assert "too long" in reason and error["params"] == {"problem": "too_long", "max": 4}
+    joined = connect()
+    assert joined.join("Abc", "room")[0] is None
+    assert joined.emit("sendMessage", "123456")[1] == {"code": "text_too_long",
+                                                       "params": {"max": 5}}
+    assert joined.emit("sendMessage", "12345")[0] is None
 
 
 def test_send_reaches_whole_room_only_and_acks_stored_message(connect, client):
@@ -108,29 +133,32 @@ def test_object_payload_and_seq_counts_per_room(connect):
     assert first["id"] < other["id"] < second["id"]
 
 
-@pytest.mark.parametrize("payload, complaint", [
-    ("", "empty"),
-    ("   \n ", "empty"),
-    ({"text": ""}, "empty"),
-    ({}, "text is required"),
-    (None, "object"),
-    (123, "object"),
-    (["hi"], "object"),
-    ({"text": 5}, "text must be a string"),
-    ({"text": "x" * 2001}, "too long"),
-    ({"text": "a\x00b"}, "NUL"),
-    ({"text": "hi", "clientId": 5}, "clientId"),
-    ({"text": "hi", "clientId": ""}, "clientId"),
-    ({"text": "hi", "clientId": "c" * 65}, "clientId"),
-    ({"text": "hi", "room": "kitchen"}, "Unknown field"),
+@pytest.mark.parametrize("payload, complaint, code, params", [
+    ("", "empty", "text_empty", {}),
+    ("   \n ", "empty", "text_empty", {}),
+    ("\u200b\u2800", "empty", "text_empty", {}),
+    ({"text": ""}, "empty", "text_empty", {}),
+    ({}, "text is required", "text_empty", {}),
+    (None, "object", "bad_request", {}),
+    (123, "object", "bad_request", {}),
+    (["hi"], "object", "bad_request", {}),
+    ({"text": 5}, "text must be a string", "bad_request", {}),
+    ({"text": "x" * 2001}, "too long", "text_too_long", {"max": 2000}),
+    ({"text": "a\x00b"}, "NUL", "bad_request", {}),
+    ({"text": "hi", "clientId": 5}, "clientId", "bad_request", {}),
+    ({"text": "hi", "clientId": ""}, "clientId", "bad_request", {}),
+    ({"text": "hi", "clientId": "c" * 65}, "clientId", "bad_request", {}),
+    ({"text": "hi", "room": "kitchen"}, "Unknown field", "bad_request", {}),
 ])
-def test_bad_send_gets_a_reason_and_stores_nothing(connect, client, payload, complaint):
+def test_bad_send_gets_a_reason_and_a_code_and_stores_nothing(connect, client, payload,
+                                                              complaint, code, params):
     alice, bob = connect(), connect()
     alice.join("Alice", "lobby")
     bob.join("Bob", "lobby")
     bob.forget()
     ack = alice.emit("sendMessage", payload)
-    assert len(ack) == 1 and complaint in ack[0]
+    assert len(ack) == 2 and complaint in ack[0]
+    assert ack[1] == {"code": code, "params": params}
     assert client.get("/messages").json["results"] == []
     assert [m for m in bob.events("message") if m["user"] != "admin"] == []
 
@@ -141,8 +169,22 @@ def test_text_of_exactly_the_limit_is_accepted(connect):
     assert alice.emit("sendMessage", "é" * 2000)[0] is None
 
 
+def test_a_fault_on_the_server_is_acked_as_server_error(connect, monkeypatch):
+    alice = connect()
+    alice.join("Alice", "lobby")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "save_message", broken)
+    reason, error = alice.emit("sendMessage", "hi")
+    assert reason == "Something went wrong on the server; try again."
+    assert error == {"code": "server_error", "params": {}}
+
+
 def test_send_before_join_is_refused(connect, client):
-    assert "Join a room" in connect().emit("sendMessage", "hello")[0]
+    reason, error = connect().emit("sendMessage", "hello")
+    assert "Join a room" in reason and error == {"code": "not_joined", "params": {}}
     assert client.get("/messages").json["results"] == []
 
 
@@ -177,6 +219,7 @@ def test_rate_limit_refuses_a_flood_and_stores_none_of_the_excess(connect):
     acks = [alice.emit("sendMessage", f"m{i}") for i in range(6)]
     assert [ack[0] for ack in acks[:3]] == [None, None, None]
     assert all("too fast" in ack[0] for ack in acks[3:])
+    assert all(ack[1] == {"code": "rate_limited", "params": {}} for ack in acks[3:])
     mine = [m["text"] for m in alice.events("message") if m["user"] == "Alice"]
     assert mine == ["m0", "m1", "m2"]
 
@@ -206,6 +249,7 @@ def test_since_replay_is_capped_and_rest_pages_the_rest(connect, client, save):
     assert [m["seq"] for m in rest["results"]] == [8, 9, 10, 11, 12]
 
 
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=0.3)
 def test_token_lets_one_person_hold_a_name_from_several_tabs(connect):
     bob = connect()
     bob.join("Bob", "lobby")
@@ -311,6 +355,7 @@ def test_leaving_tells_the_room_and_updates_the_list(connect, client, how):
     alice.wait_for_users(["Alice"])
     left = [m for m in alice.events("message") if m["text"] == "Bob has left."][0]
     assert left["user"] == "admin" and left["id"] is None
+    assert left["code"] == "left" and left["params"] == {"names": ["Bob"]}
     assert client.get("/rooms").json["results"] == [
         {"roomname": "lobby", "users": [{"name": "Alice"}]}]
 
@@ -337,9 +382,11 @@ def test_database_refusing_writes_gives_error_ack_and_no_broadcast(connect, app,
         connection.execute(text("DROP TABLE messages"))
     bob.forget()
     ack = alice.emit("sendMessage", "lost?")
-    assert len(ack) == 1 and "could not be stored" in ack[0]
+    assert "could not be stored" in ack[0]
+    assert ack[1] == {"code": "storage_unavailable", "params": {}}
     response = client.post("/messages", json={"username": "W", "text": "x", "roomname": "lobby"})
-    assert response.status_code == 503 and "error" in response.json
+    assert response.status_code == 503 and response.json["error"]
+    assert response.json["code"] == "storage_unavailable"
     alice.emit("typing", True)  # something that does arrive, to flush anything in flight
     wait_for(lambda: bob.events("typing"))
     assert [m for m in bob.events("message") if m["user"] != "admin"] == []
@@ -363,6 +410,8 @@ def test_a_burst_of_joins_is_one_notice_and_one_list(connect):
     assert notices[-1].endswith("P5, P6 and P7 have joined!")
     assert all(name in " ".join(notices) for name in names)  # everyone is named
     assert "P5, P6 and P7 have joined!" in burst[7].texts()[-1]  # joiners learn of each other
+    named = assert_names_are_the_params(watcher.events("message"), "joined")
+    assert sorted(named) == names and len(burst[7].events("message")[-1]["params"]["names"]) > 1
 
 
 @pytest.mark.settings(ROOMDATA_INTERVAL=0.3)
@@ -381,3 +430,49 @@ def test_a_burst_of_leaves_is_one_notice(connect):
     notices = [m["text"] for m in watcher.events("message")]
     assert len(notices) <= 4 and notices[-1].endswith("P4 and P5 have left.")
     assert all(f"P{i}" in " ".join(notices) for i in range(6))
+    assert sorted(assert_names_are_the_params(watcher.events("message"), "left")) == [
+        f"P{i}" for i in range(6)]
+
+
+def assert_names_are_the_params(notices, code):
+    """Each notice's `names` are exactly the people its English text names; returns them all."""
+    verb = {"joined": ("has joined!", "have joined!"), "left": ("has left.", "have left.")}[code]
+    named = []
+    for notice in notices:
+        assert notice["code"] == code and set(notice["params"]) == {"names"}, notice
+        people = notice["params"]["names"]
+        listed = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
+        assert notice["text"] == f"{listed} {verb[len(people) > 1]}", notice
+        named += people
+    return named
+
+
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=2)
+def test_a_closed_tab_stays_listed_through_its_grace_then_is_told_as_leaving(connect, client):
+    alice, bob = connect(), connect()
+    alice.join("Alice", "lobby", token="alice-token")
+    bob.join("Bob", "lobby")
+    bob.wait_for_users(["Alice", "Bob"])
+    alice.disconnect()
+    assert client.get("/rooms").json["results"] == [
+        {"roomname": "lobby", "users": [{"name": "Alice"}, {"name": "Bob"}]}]
+    bob.wait_for_text("Alice has left.")
+    bob.wait_for_users(["Bob"])
+    assert all("Alice" in [user["name"] for user in data["users"]]
+               for data in bob.events("roomData")[:-1])
+
+
+@pytest.mark.settings(LEAVE_GRACE_SECONDS=1)
+def test_a_reload_within_its_grace_is_told_nothing(connect):
+    alice, bob, carol = connect(), connect(), connect()
+    alice.join("Alice", "lobby", token="alice-token")
+    carol.join("Carol", "lobby", token="carol-token")
+    bob.join("Bob", "lobby")
+    bob.wait_for_users(["Alice", "Carol", "Bob"])
+    bob.forget()
+    alice.disconnect()
+    assert connect().join("Alice", "lobby", token="alice-token")[0] is None
+    carol.disconnect()  # after Alice: once Carol is told as leaving, Alice's grace is over
+    bob.wait_for_text("Carol has left.")
+    bob.wait_for_users(["Alice", "Bob"])
+    assert [m["text"] for m in bob.events("message")] == ["Carol has left."]

@@ -10,7 +10,9 @@ import textwrap
 
 import pytest
 
-from tests.helpers import start_up
+from tests.helpers import eventlet_only, start_up
+
+pytestmark = eventlet_only
 
 # `python app.py`, with the installed eventlet's version reported as another.
 FAKE_EVENTLET_VERSION = textwrap.dedent("""

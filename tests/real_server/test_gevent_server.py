@@ -3,6 +3,7 @@ an async mode that always follows the library that patched the process."""
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import signal
 import sys
@@ -12,7 +13,7 @@ import psycopg2
 import pytest
 import requests
 
-from tests.clients import open_from
+from tests.clients import engineio_websocket, open_from
 from tests.helpers import start_up, wait_for
 
 GEVENT = {"SERVER": "gevent", "HANDSHAKE_BURST": "1000", "SEND_BURST": "1000",
@@ -104,22 +105,43 @@ def test_a_body_slower_than_the_minimum_rate_is_cut(gevent_servers):
         slow.close()
 
 
+def test_a_websocket_message_past_the_packet_limit_is_cut_at_its_first_frame_header(
+        gevent_servers, clients):
+    """The WebSocket read guard holds under gevent: the server closes with 1009 as soon
+    as a header announces too much, without waiting for (or keeping) the payload."""
+    server = gevent_servers({"MAX_SOCKET_PACKET_BYTES": "10000"})
+    ws = engineio_websocket(server.url)
+    announces_a_mib = bytes([0x81, 0x80 | 127]) + (1 << 20).to_bytes(8, "big") + os.urandom(4)
+    ws.sock.sendall(announces_a_mib + b"4")
+    ws.sock.settimeout(5)
+    received = b""
+    while chunk := ws.sock.recv(4096):
+        received += chunk
+    assert received.endswith(b"\x03\xf1message over 10000 bytes"), received  # close, 1009
+    assert "closed a WebSocket from 127.0.0.1: message over 10000 bytes" in server.log()
+    alice, bob = clients(server.url), clients(server.url)
+    alice.call("join", {"name": "Alice", "room": "lobby"})
+    bob.call("join", {"name": "Bob", "room": "lobby"})
+    assert bob.call("sendMessage", "still chatting")[0] is None
+    alice.wait_for_text("still chatting")
+
+
 def test_max_connections_beyond_the_open_file_limit_is_a_start_up_error(tmp_path):
-    """A WebSocket holds two files under gevent (simple-websocket duplicates its socket)."""
-    result = start_up({"SERVER": "gevent", "MAX_CONNECTIONS": "150",
+    """A WebSocket holds one file under gevent too: the socket its request came on."""
+    result = start_up({"SERVER": "gevent", "MAX_CONNECTIONS": "300",
                        "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}, open_files=256)
     assert result.returncode != 0
-    assert "MAX_CONNECTIONS=150 needs 364 open files" in result.stderr
-    assert "may open 256, which leaves room for 96 connections" in result.stderr
+    assert "MAX_CONNECTIONS=300 needs 364 open files" in result.stderr
+    assert "may open 256, which leaves room for 192 connections" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("env, message", [
     ({"SERVER": "gevent", "SOCKETIO_ASYNC_MODE": "eventlet"},
      "SOCKETIO_ASYNC_MODE=eventlet disagrees with this process, which gevent has patched"),
-    ({"SOCKETIO_ASYNC_MODE": "gevent"},
+    ({"SERVER": "eventlet", "SOCKETIO_ASYNC_MODE": "gevent"},
      "SOCKETIO_ASYNC_MODE=gevent disagrees with this process, which eventlet has patched"),
-    ({"SOCKETIO_ASYNC_MODE": "threading"},
+    ({"SERVER": "eventlet", "SOCKETIO_ASYNC_MODE": "threading"},
      "SOCKETIO_ASYNC_MODE=threading disagrees with this process, which eventlet has patched"),
     ({"SERVER": "tornado"}, "SERVER must be eventlet or gevent, not 'tornado'"),
 ])

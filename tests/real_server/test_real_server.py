@@ -1,4 +1,5 @@
-"""The real thing: `python app.py` (eventlet) and `flask run` on a free port, driven by the
+"""The real thing: `python app.py` (eventlet, or the server SERVER names) and `flask run` on a
+free port, driven by the
 real python-socketio client over WebSocket and over long-polling."""
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import socketio
 import websocket
 
 from tests.clients import BOTH_TRANSPORTS, engineio_websocket, read_events
-from tests.helpers import ROOT, wait_for
+from tests.helpers import ROOT, SERVER, wait_for
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -205,7 +206,7 @@ def test_procfile_web_process_listens_on_platform_port(servers):
                for part in shlex.split(line[len("web: "):])]
     server = servers({"HOST": ""}, command=command)
     assert requests.get(server.url + "/healthz").status_code == 200
-    assert re.search(r"http://0\.0\.0\.0:\d+ \(eventlet\)", server.log())
+    assert re.search(rf"http://0\.0\.0\.0:\d+ \({SERVER}\)", server.log())
 
 
 def test_cors_origins_setting_limits_socketio(servers):

@@ -153,3 +153,49 @@ def test_a_process_taken_for_dead_puts_its_seats_back(make_redis_presence):
     assert result.returned == [("s1", Seat("lobby", "Ann"))] and result.lost == ["s2"]
     assert slow.seat_of("s2") is None
     assert other.members("lobby") == ["Cid", "Bob", "Ann"]
+
+
+def test_a_name_with_a_token_stays_through_its_grace_and_comes_back_quietly(presence):
+    presence.join("s1", "lobby", "Ann", "tok")
+    presence.join("s2", "lobby", "Bob", None)
+    assert presence.leave("s1", grace=30) is None  # away, not gone
+    assert presence.members("lobby") == ["Ann", "Bob"] and presence.seat_of("s1") is None
+    with pytest.raises(NameTaken):  # held through the grace
+        presence.join("s3", "lobby", "ann", "not hers")
+    back = presence.join("s4", "lobby", "Ann", "tok")
+    assert not back.came_online and back.members == ["Ann", "Bob"]
+    assert presence.departures_due()[0] == []
+    assert presence.leave("s4") == Seat("lobby", "Ann")  # an explicit leave: gone at once
+
+
+def test_a_grace_that_ends_takes_the_name_out_once(presence):
+    presence.join("s1", "lobby", "Ann", "tok")
+    presence.join("s2", "lobby", "Cid", "cid")
+    presence.leave("s1", grace=0.2)
+    presence.leave("s2", grace=30)
+    ended, wait = presence.departures_due()
+    assert ended == [] and 0 < wait <= 0.2
+    wait_for(lambda: presence.departures_due()[0] == [Seat("lobby", "Ann")], timeout=5,
+             message="Ann's grace to end")
+    assert presence.members("lobby") == ["Cid"]
+    ended, wait = presence.departures_due()
+    assert ended == [] and 0.2 < wait <= 30
+    assert presence.join("s3", "lobby", "ann", "someone new").came_online
+
+
+def test_a_name_without_a_token_leaves_at_once_whatever_the_grace(presence):
+    presence.join("s1", "lobby", "Ann", None)
+    assert presence.leave("s1", grace=30) == Seat("lobby", "Ann")
+    assert presence.members("lobby") == [] and presence.departures_due() == ([], None)
+
+
+def test_a_grace_begun_on_one_process_is_ended_by_the_other(make_redis_presence):
+    one, two = make_redis_presence(), make_redis_presence()
+    one.join("a", "lobby", "Ann", "tok")
+    one.leave("a", grace=0.2)
+    back = two.join("b", "lobby", "ann", "tok")  # the reload landed on the other process
+    assert not back.came_online
+    two.leave("b", grace=0.2)
+    wait_for(lambda: one.departures_due()[0], timeout=5, message="the grace to end")
+    assert two.departures_due() == ([], None)  # told once, by one process
+    assert two.members("lobby") == []

@@ -63,6 +63,9 @@ def test_postgres_urls_use_psycopg2(url, expected):
     ("REDIS_TIMEOUT_SECONDS", "0", "REDIS_TIMEOUT_SECONDS must be more than 0"),
     ("INTRO_TRUST_HTML", "maybe", "INTRO_TRUST_HTML must be 1 or 0"),
     ("PUBLIC_URL", "ftp://chat.example.org", "PUBLIC_URL must look like"),
+    ("LEAVE_GRACE_SECONDS", "-1", "LEAVE_GRACE_SECONDS must be at least 0"),
+    ("LEAVE_GRACE_SECONDS", "61", "LEAVE_GRACE_SECONDS must be at most 60"),
+    ("LEAVE_GRACE_SECONDS", "soon", "LEAVE_GRACE_SECONDS must be a number"),
 ])
 def test_settings_out_of_range_say_which_and_why(tmp_path, key, value, message):
     with pytest.raises(SettingError, match=message):
@@ -71,5 +74,7 @@ def test_settings_out_of_range_say_which_and_why(tmp_path, key, value, message):
 
 def test_zero_turns_off_what_documents_zero_as_off(tmp_path):
     config = load_config({"MAX_CONNECTIONS_PER_ADDRESS": "0", "HANDSHAKES_PER_SECOND": "0",
-                          "BODY_MIN_BYTES_PER_SECOND": "0", "TRUSTED_PROXIES": "0"}, str(tmp_path))
+                          "BODY_MIN_BYTES_PER_SECOND": "0", "TRUSTED_PROXIES": "0",
+                          "LEAVE_GRACE_SECONDS": "0"}, str(tmp_path))
     assert config["MAX_CONNECTIONS_PER_ADDRESS"] == config["TRUSTED_PROXIES"] == 0
+    assert config["LEAVE_GRACE_SECONDS"] == 0
