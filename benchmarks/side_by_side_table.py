@@ -42,6 +42,8 @@ def median(values: list) -> float | None:
 def number(value) -> str:
     if value is None:
         return "–"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
     return f"{value:,}"

@@ -37,7 +37,6 @@ from .upstream import what_differs
 
 log = logging.getLogger(__name__)
 
-
 # The hooks COMONGUS_TUNING_WITHOUT may leave out, each with the hooks it needs.
 HOOKS = {
     "fair_reads": (),  # fair_websockets: frames read a slice at a time, unmasked in C
@@ -99,7 +98,6 @@ def install(app: Flask) -> Tuning | None:
     if differs is not None:
         log.warning("eventlet tuning not installed, serving stock: %s", differs)
         return None
-    layers = list(wsgi_layers(app))
     from .connections import ParkingConnectionPool, ParkingHttpProtocol
     from .fair_websockets import read_websockets_fairly
     from .send_queues import lighten_sessions, ping_on_timers
@@ -109,7 +107,7 @@ def install(app: Flask) -> Tuning | None:
     # the outermost `send_packet` (after limits.cut_slow_consumers).
     if "fair_reads" in hooks:
         read_websockets_fairly(eio, app.config["SOCKET_READ_BYTES_PER_SECOND"])
-        for layer in layers:
+        for layer in wsgi_layers(app):
             if isinstance(layer, GuardWebSocketReads):
                 layer.active = False  # the fair reader enforces the same limits
     if "send_queue" in hooks:
