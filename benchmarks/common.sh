@@ -27,7 +27,11 @@ results_in() { # name: sets OUT and makes it an empty folder
             OUT=$base-$run
         done
     fi
-    rm -rf "$OUT" && mkdir -p "$OUT"
+    if [ -n "${ADD_ROUNDS:-}" ]; then
+        mkdir -p "$OUT"  # side-by-side.sh: more rounds into an earlier run's folder
+    else
+        rm -rf "$OUT" && mkdir -p "$OUT"
+    fi
 }
 
 run_stamp() { # one line for a summary: the date, the commit, and whether the tree was clean

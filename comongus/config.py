@@ -210,6 +210,10 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # 0/off: `python app.py` serves with eventlet, Engine.IO and Socket.IO as they
         # are, without comongus/eventlet_tuning (slower, every limit kept).
         "TUNING": _flag({"COMONGUS_TUNING": env.get("COMONGUS_TUNING", "on")}, "COMONGUS_TUNING"),
+        # For maintainers measuring the tuning: hooks to leave out, comma-separated
+        # (eventlet_tuning.HOOKS names them; an unknown name stops the start).
+        "TUNING_WITHOUT": tuple(name.strip().lower() for name in
+                                env.get("COMONGUS_TUNING_WITHOUT", "").split(",") if name.strip()),
     }
 
 

@@ -150,7 +150,7 @@ class _DirectWrite:
         if not self.lock.acquire(blocking=False):
             return False
         try:
-            frame = self._framed(item)
+            frame = self.frame(item.encode())
             try:
                 sent = self.raw.send(frame)
             except BlockingIOError:
@@ -163,24 +163,6 @@ class _DirectWrite:
         else:
             eventlet.spawn_n(self._send_rest, frame[sent:])
         return True
-
-    # A broadcast hands every recipient the same packet object. Every WebSocket
-    # here frames alike (a server's frames are unmasked, and no socket
-    # compresses: websocket_guard.RefuseWebSocketCompression, which `install`
-    # checks is in the WSGI stack before it sets `share_frames`), so the last
-    # packet's frame serves them all: framing was half of a broadcast's Python
-    # per recipient.
-    share_frames = False
-    _last_framed: tuple = (None, b"")
-
-    def _framed(self, item) -> bytes:
-        if not _DirectWrite.share_frames:
-            return self.frame(item.encode())
-        packet_, frame = _DirectWrite._last_framed
-        if packet_ is not item:
-            frame = self.frame(item.encode())
-            _DirectWrite._last_framed = (item, frame)
-        return frame
 
     def _send_rest(self, rest: bytes) -> None:
         try:
@@ -330,36 +312,46 @@ def _pong_due(session_ref: weakref.ref, pinged_at: float) -> None:
         eventlet.spawn_n(session.check_ping_timeout)  # closes it: disconnect handlers run
 
 
-def lighten_sessions(eio_server, share_frames: bool) -> None:
-    """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that
-    writes to its WebSocket directly when it can, a ping timer, and a WebSocket
-    that holds no task while idle (parked_websockets).
+def ping_on_timers() -> None:
+    """Engine.IO's pings on hub timers, each checked when its answer is due.
+
+    The change is made to Engine.IO's Socket class, so it holds for every server
+    in the process: call this only where eventlet serves."""
+    engineio_socket.Socket.schedule_ping = _schedule_ping
+
+
+def lighten_sessions(eio_server, direct_write: bool, park: bool) -> None:
+    """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that,
+    with `direct_write`, writes to its WebSocket directly when it can and, with
+    `park`, a WebSocket that holds no task while idle (parked_websockets).
 
     Call it after anything else that wraps the WebSocket app or `send_packet`:
     this layer needs Engine.IO's own handler, bound to its session, and is the
-    outermost `send_packet`. The ping change is made to
-    Engine.IO's Socket class, so it holds for every server in the process: call
-    this only where eventlet serves. `share_frames`: one frame per broadcast
-    packet serves every recipient (only when no WebSocket compresses)."""
-    _DirectWrite.share_frames = share_frames
-    websocket_class = eio_server._async["websocket"]
+    outermost `send_packet`."""
+    replaced = {"queue": SendQueue, "queue_empty": Empty}
+    if direct_write or park:
+        websocket_class = eio_server._async["websocket"]
 
-    class DirectWebSocketWSGI:
-        def __init__(self, handler, server):
-            session = handler.__self__
+        class DirectWebSocketWSGI:
+            def __init__(self, handler, server):
+                session = handler.__self__
 
-            def handle(ws):
-                session.queue.write_directly(session, ws)
-                return serve_websocket(session, ws, handler)
+                def handle(ws):
+                    if direct_write:
+                        session.queue.write_directly(session, ws)
+                    if park:
+                        return serve_websocket(session, ws, handler)
+                    return handler(ws)
 
-            self._app = websocket_class(handle, server)
+                self._app = websocket_class(handle, server)
 
-        def __call__(self, environ, start_response):
-            return self._app(environ, start_response)
+            def __call__(self, environ, start_response):
+                return self._app(environ, start_response)
 
-    eio_server._async = {**eio_server._async, "queue": SendQueue, "queue_empty": Empty,
-                         "websocket": DirectWebSocketWSGI}
-    engineio_socket.Socket.schedule_ping = _schedule_ping
+        replaced["websocket"] = DirectWebSocketWSGI
+    eio_server._async = {**eio_server._async, **replaced}
+    if not direct_write:
+        return
 
     sessions = eio_server.sockets
     send_packet = eio_server.send_packet

@@ -1,5 +1,7 @@
 """The eventlet tuning's stock fallback: a server whose libraries differ, or told not to
 tune, starts stock, says so in one line, and chats; one with the expected libraries is tuned.
+A server told to leave hooks out (COMONGUS_TUNING_WITHOUT, for measuring them) chats with
+the rest, and one given a name that is no hook does not start.
 """
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.helpers import eventlet_only
+from tests.helpers import eventlet_only, start_up
 
 pytestmark = eventlet_only
 
@@ -52,3 +54,30 @@ def test_a_server_with_the_expected_libraries_is_tuned(servers, clients):
     server = servers({"COMONGUS_TUNING": "on"})
     _chat_works(server, clients)
     assert server.log().count("eventlet tuning installed") == 1
+
+
+@pytest.mark.parametrize("without, says", [
+    ("direct_write", "without direct_write"),
+    ("ping_timers", "without ping_timers"),
+    ("parking", "without parking"),
+    ("parking,fair_reads", "without fair_reads, parking"),
+    ("parking,direct_write,send_queue", "without send_queue, direct_write, parking"),
+])
+def test_a_server_tuned_without_some_hooks_says_which_and_chats(servers, clients, without, says):
+    server = servers({"COMONGUS_TUNING": "on", "COMONGUS_TUNING_WITHOUT": without})
+    _chat_works(server, clients)
+    log = server.log()
+    assert log.count("eventlet tuning installed") == 1, log
+    assert f"eventlet tuning installed {says} (COMONGUS_TUNING_WITHOUT)" in log, log
+
+
+@pytest.mark.parametrize("without, message", [
+    ("parking,fast_path", "COMONGUS_TUNING_WITHOUT names no hook fast_path (the hooks: "),
+    ("fair_reads", "COMONGUS_TUNING_WITHOUT leaves out fair_reads, needed by parking"),
+])
+def test_a_hook_to_leave_out_that_cannot_be_stops_the_start(tmp_path, without, message):
+    result = start_up({"COMONGUS_TUNING_WITHOUT": without,
+                       "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
