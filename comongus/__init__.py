@@ -12,6 +12,8 @@ from . import (
     announcer,
     chat_service,
     events,  # noqa: F401  (events registers handlers)
+    host_presence,
+    owner,
     pages,
     presence,
     presence_leases,
@@ -48,7 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     presence.init_app(app)
     announcer.init_app(app)
     chat_service.init_app(app)
-    cors.init_app(app, resources={r"/(messages|rooms|healthz)": {}},
+    cors.init_app(app, resources={r"/(messages|rooms|healthz|host)": {}},
                   origins=app.config["CORS_ORIGINS"])
     socketio.init_app(
         app,
@@ -60,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         **socketio_options(app.config),
     )
     presence_leases.init_app(app)
+    host_presence.init_app(app)
     _guard_sessions(app)
     eio = socketio.server.eio
     app.wsgi_app = refuse_malformed_polling(app.wsgi_app, eio,
@@ -77,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     rest.init_app(app)
+    owner.init_app(app)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app

@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, departures, presence
+from . import announcer, departures, host_presence, owner, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -85,18 +85,26 @@ class ChatService:
         self.departures: departures.Departures = app.extensions["comongus.departures"]
         self.leave_grace = app.config["LEAVE_GRACE_SECONDS"]
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
+        self._owners: set[str] = set()  # socket ids whose handshake carried the owner's session
 
     # Connections ---------------------------------------------------------------
 
-    def connect(self, sid: str) -> None:
-        """Any client may connect; it gets a budget and must join to chat."""
+    def connect(self, sid: str, is_owner: bool = False) -> None:
+        """Any client may connect; it gets a budget and must join to chat. The owner's
+        connections (`is_owner`) join as OWNER_NAME."""
         self._budgets[sid] = ConnectionBudget(self.config)
+        if is_owner:
+            self._owners.add(sid)
+            host_presence.owner_connected(sid)
 
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
         last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
         it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
+        if sid in self._owners:
+            self._owners.discard(sid)
+            host_presence.owner_disconnected(sid)
         self._unseat(sid, self.leave_grace)
 
     def _pay(self, sid: str, event: str) -> bool:
@@ -122,10 +130,14 @@ class ChatService:
         if not self._pay(sid, "join"):
             raise Refused(TOO_FAST["join"], "rate_limited")
         fields = fields_of(payload, JOIN_FIELDS)
-        name = clean_name(fields.get("name"))
         room = clean_room(fields.get("room"))
         since = clean_count(fields.get("since"), "since")
-        token = clean_token(fields.get("token"))
+        if sid in self._owners:
+            # The owner is the host under OWNER_NAME whatever it sends, every tab one seat.
+            name, token = owner.owner_name(), owner.seat_token()
+        else:
+            name = _visitor_name(fields.get("name"))
+            token = clean_token(fields.get("token"))
         joined = self.presence.join(sid, room, name, token)  # presence's one answer
         seat = joined.seat
         if joined.went_offline is not None:
@@ -139,6 +151,9 @@ class ChatService:
                       to=sid, namespace=NAMESPACE)
         members = room_data(room, joined.members)
         ack = {"user": {"name": seat.name, "room": room}, "users": members["users"]}
+        host = host_presence.current()
+        if host is not None:
+            ack["host"] = host.state()
         if joined.again:
             # The same seat again: this socket has had every message of the room since
             # its first join (that ack's history, then live), so nothing is read again.
@@ -203,9 +218,10 @@ class ChatService:
         client_id = clean_client_id(fields.get("clientId"))
         return socket_message(self._deliver(seat.room, seat.name, text, client_id))
 
-    def post(self, body: Any) -> Row:
+    def post(self, body: Any, as_owner: bool = False) -> Row:
         """A message from outside the chat (REST: `{username, text, roomname, clientId?,
-        token?}`), under a name no one in the room holds, or with its holder's token."""
+        token?}`), under a name no one in the room holds, or with its holder's token;
+        under the owner's name only `as_owner` (the owner's Bearer)."""
         if not isinstance(body, dict):
             raise InvalidInput("The body must be a JSON object: {username, text, roomname}.")
         unknown = set(body) - POST_FIELDS
@@ -214,10 +230,13 @@ class ChatService:
         missing = [field for field in ("username", "text", "roomname") if field not in body]
         if missing:
             raise InvalidInput("Missing: " + ", ".join(missing) + ".")
-        username = clean_name(body["username"], "username")
+        if as_owner and owner.is_reserved(clean_name(body["username"], "username")):
+            username, token = owner.owner_name(), owner.seat_token()
+        else:
+            username = _visitor_name(body["username"], "username")
+            token = clean_token(body.get("token"))
         text = clean_text(body["text"])
         room = clean_room(body["roomname"], "roomname")
-        token = clean_token(body.get("token"))
         held = self.presence.holder(room, username)
         if held is not None and not _same_token(token, held.token):
             raise NameHeld(f"The name {held.name!r} is in this room now; only they can post "
@@ -278,6 +297,15 @@ class ChatService:
             self.departures.began()
             log.info("away room=%r name=%r sid=%s: not told as leaving yet", seat.room,
                      seat.name, sid)
+
+
+def _visitor_name(value: Any, field: str = "name") -> str:
+    """A name anyone but the owner may take: a valid one that does not read as
+    OWNER_NAME (compared as names are: case, width, look-alikes)."""
+    name = clean_name(value, field)
+    if owner.is_reserved(name):
+        raise InvalidInput(f"{field} {name!r} is the host's.", "name_reserved", name=name)
+    return name
 
 
 def _same_token(given: str | None, held: str | None) -> bool:

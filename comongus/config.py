@@ -193,6 +193,14 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # links the server writes out, such as the /embed snippet; never the Host header.
         "PUBLIC_URL": _public_url(env.get("PUBLIC_URL", "")),
         "INTRO_ROOM": env.get("INTRO_ROOM", "").strip() or "intro",
+        # The owner (host): unset, there is none and no owner control shows. The
+        # name the owner chats under, which nobody else can take in any room.
+        "OWNER_PASSWORD": env.get("OWNER_PASSWORD") or None,
+        "OWNER_NAME": env.get("OWNER_NAME", "").strip() or "host",
+        # Wrong passwords per client address: a burst, then a steady rate, so a
+        # password cannot be guessed at speed.
+        "OWNER_SIGNIN_BURST": _int(env, "OWNER_SIGNIN_BURST", 5, minimum=1),
+        "OWNER_SIGNINS_PER_MINUTE": _float(env, "OWNER_SIGNINS_PER_MINUTE", 5.0, positive=True),
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
         # Unset: the library that patched the process (eventlet under `python app.py`,

@@ -1,7 +1,7 @@
 """The Socket.IO events (contract v1.1, default namespace).
 
 In, from a client:
-    join {name, room, since?, token?}   ack(null, {user, users, history, more?})
+    join {name, room, since?, token?}   ack(null, {user, users, history, more?, host?})
                                          | ack(reason, {code, params})
     sendMessage text | {text, clientId?} ack(null, message) | ack(reason, {code, params})
     typing true|false                    no ack
@@ -11,6 +11,8 @@ Out, to clients:
                                                 {code, params}
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
+    host {online, since}                        to every socket, when the owner comes or goes
+                                                (only with OWNER_PASSWORD)
 
 Each handler hands its event to the chat service (chat_service.py), which pays
 for it from the connection's budget, validates it and does it; the handler
@@ -25,7 +27,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from . import chat_service
+from . import chat_service, owner
 from .extensions import socketio
 from .refusals import Refusal
 
@@ -47,8 +49,9 @@ def on_error(error):
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Any client connects; the chat gives it a budget, and it must join to chat."""
-    chat_service.current().connect(request.sid)
+    """Any client connects; the chat gives it a budget, and it must join to chat. A
+    handshake with the owner's session cookie (of this origin) is the owner's."""
+    chat_service.current().connect(request.sid, owner.socket_is_owner())
 
 
 @socketio.on("join")

@@ -145,6 +145,11 @@ class AddressBuckets:
             bucket = self._buckets[key] = TokenBucket(self.burst, self.rate)
         return bucket.take()
 
+    def exhausted(self, address: str) -> bool:
+        """Whether `address` has no token left now (without spending one)."""
+        bucket = self._buckets.get(client_key(address))
+        return self.rate > 0 and bucket is not None and bucket.seconds_until_token() > 0
+
     def retry_after(self, address: str) -> int:
         """Whole seconds until `address` may try again (for a `Retry-After` header)."""
         bucket = self._buckets.get(client_key(address))

@@ -6,15 +6,27 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Row
 
+from . import owner
+
 
 def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def socket_message(message: Row) -> dict:
-    """A stored message as the Socket.IO `message` event carries it."""
-    return {"id": message.id, "seq": message.seq, "user": message.username,
-            "text": message.text, "room": message.room, "date": _iso(message.created_at)}
+    """A stored message as the Socket.IO `message` event carries it; the owner's add
+    `host: true`."""
+    return _marked({"id": message.id, "seq": message.seq, "user": message.username,
+                    "text": message.text, "room": message.room,
+                    "date": _iso(message.created_at)}, message.username)
+
+
+def _marked(payload: dict, name: str) -> dict:
+    """`payload` with `host: true` if `name` is the owner's. A stored message is the
+    owner's when its username is OWNER_NAME: nobody else can post under it."""
+    if owner.is_host_name(name):
+        payload["host"] = True
+    return payload
 
 
 # A message's JSON beyond its three strings: keys, id, seq and date.
@@ -29,9 +41,10 @@ def json_size(message: Row) -> int:
 
 
 def rest_message(message: Row) -> dict:
-    """A stored message as the REST API shows it."""
-    return {"id": message.id, "seq": message.seq, "username": message.username,
-            "text": message.text, "roomname": message.room, "date": _iso(message.created_at)}
+    """A stored message as the REST API shows it; the owner's add `host: true`."""
+    return _marked({"id": message.id, "seq": message.seq, "username": message.username,
+                    "text": message.text, "roomname": message.room,
+                    "date": _iso(message.created_at)}, message.username)
 
 
 def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
@@ -47,4 +60,9 @@ def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
 
 def room_data(room: str, names: list[str]) -> dict:
     """The `roomData` payload: the room and who is in it."""
-    return {"room": room, "users": [{"name": name} for name in names]}
+    return {"room": room, "users": members(names)}
+
+
+def members(names: list[str]) -> list[dict]:
+    """A room's list of people, `[{name}]`; the owner's entry adds `host: true`."""
+    return [_marked({"name": name}, name) for name in names]

@@ -1,4 +1,4 @@
-"""The REST API: the message board, the occupied rooms, and a health check.
+"""The REST API: the message board, the occupied rooms, the host's presence, a health check.
 
 Every answer is JSON; bad input gets a 4xx and `{"error", "code", "params"?}` and
 changes nothing. The codes are the Socket.IO acks' (refusals.py), plus one per
@@ -10,17 +10,17 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from . import chat_service, presence
+from . import chat_service, owner, presence
 from .chat_service import StorageUnavailable
 from .limits import AddressBuckets
-from .payloads import rest_message
+from .payloads import members, rest_message
 from .refusals import Refusal
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
 
 bp = Blueprint("messages", __name__)
 
-REST_PATHS = ("/messages", "/rooms", "/healthz")
+REST_PATHS = ("/messages", "/rooms", "/healthz", "/host", "/owner/session")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
 
@@ -50,7 +50,10 @@ def _error(status: int, message: str, code: str, **params):
 @bp.errorhandler(Refusal)
 def refused(error: Refusal):
     """Bad input, a held name, a database or Redis that does not answer: 4xx or 503."""
-    return _error(STATUSES.get(error.code, 400), str(error), error.code, **error.params)
+    status = getattr(error, "status", None) or STATUSES.get(error.code, 400)
+    answer, status = _error(status, str(error), error.code, **error.params)
+    retry_after = getattr(error, "retry_after", None)
+    return answer, status, {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 @bp.after_app_request
@@ -131,15 +134,25 @@ def post_message():
         body = request.get_json(silent=True)
     except RecursionError:
         body = None
-    return jsonify(rest_message(chat_service.current().post(body))), 201
+    as_owner = owner.bearer_is_owner()  # the owner's name needs the owner's Bearer
+    return jsonify(rest_message(chat_service.current().post(body, as_owner))), 201
 
 
 @bp.get("/rooms")
 def list_rooms():
     """The rooms that have people in them now, with their names."""
     rooms = presence.current().occupied_rooms()  # PresenceUnavailable: a 503, logged once
-    return jsonify(results=[{"roomname": room, "users": [{"name": name} for name in names]}
+    return jsonify(results=[{"roomname": room, "users": members(names)}
                             for room, names in sorted(rooms.items())])
+
+
+@bp.get("/host")
+def host():
+    """Whether the owner is here: `{online, since}`; 404 when there is no owner."""
+    host_presence = current_app.extensions.get("comongus.host_presence")
+    if host_presence is None:
+        return _error(404, "There is no owner here.", "not_found")
+    return jsonify(host_presence.state())
 
 
 @bp.get("/healthz")

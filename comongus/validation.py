@@ -166,12 +166,15 @@ def _cased_key(name: str) -> str:
     return skeleton(_folded(skeleton(unicodedata.normalize("NFKC", name))))
 
 
+def reading_keys(name: str) -> frozenset[str]:
+    """Every key a spelling of `name` reads as: lower, upper and title case, each under
+    both keys, so "ADMlN" (a small L) matches "admin" as well as "аdmin" (Cyrillic a)."""
+    return frozenset(key(spelling) for spelling in (name, name.upper(), name.title())
+                     for key in (name_key, _cased_key))
+
+
 RESERVED_NAMES = ("admin",)
-# Every spelling that reads as a reserved name: lower, upper and title case, each
-# under both keys, so "ADMlN" (a small L) is refused as well as "аdmin" (Cyrillic a).
-RESERVED_KEYS = frozenset(key(spelling) for name in RESERVED_NAMES
-                          for spelling in (name, name.upper(), name.title())
-                          for key in (name_key, _cased_key))
+RESERVED_KEYS = frozenset().union(*(reading_keys(name) for name in RESERVED_NAMES))
 
 
 def clean_text(value: Any, field: str = "text") -> str:

@@ -102,11 +102,12 @@ class ChatClient:
     With `rejoin` (a join payload), it behaves as the web client does: on every
     `connect`, including the reconnections python-socketio makes by itself, it
     joins with `since` = the highest `seq` it has seen, and takes the history the
-    ack carries. With `source`, its connections leave from that address.
+    ack carries. With `source`, its connections leave from that address; `headers` go
+    with its handshake (a `Cookie`, say).
     """
 
     def __init__(self, url, transports=("websocket",), reconnection=False, rejoin=None,
-                 source=None, reconnection_delay=0.1, reconnection_delay_max=0.3):
+                 source=None, reconnection_delay=0.1, reconnection_delay_max=0.3, headers=None):
         self.url = url
         self.http = session_from(source)
         websocket_options = {}
@@ -124,11 +125,12 @@ class ChatClient:
         self.disconnected = threading.Event()
         self.rejoin = rejoin
         self.join_errors: list[str] = []
-        for event in ("message", "roomData", "typing"):
+        for event in ("message", "roomData", "typing", "host"):
             self.sio.on(event, lambda data, event=event: self._record(event, data))
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self.sio.connect(url, transports=list(transports), wait_timeout=10)
+        self.sio.connect(url, transports=list(transports), wait_timeout=10,
+                         headers=headers or {})
 
     def _record(self, event, data):
         with self.lock:

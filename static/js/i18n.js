@@ -111,6 +111,18 @@ const STRINGS = {
     "intro.launcherLead": "Or a chat button in the corner of every page:",
     "intro.copy": "Copy",
     "intro.copied": "Copied!",
+    // The owner: sign-in at /owner, and the host's presence in the chat's header.
+    "owner.title": "Owner",
+    "owner.signedInAs": "You are signed in as",
+    "owner.signOut": "Sign out",
+    "owner.signInTitle": "Sign in as the owner",
+    "owner.password": "Password",
+    "owner.signIn": "Sign in",
+    "owner.error.wrong_password": "Wrong password.",
+    "owner.error.rate_limited": "Too many tries: wait a minute, then try again.",
+    "owner.error.password_required": "Enter the password.",
+    "host.online": "The host is here",
+    "host.away": "The host is away: leave a note and they will see it",
   },
   ko: {
     "skip": "본문으로 건너뛰기",
@@ -216,6 +228,18 @@ const STRINGS = {
     "intro.launcherLead": "또는 모든 페이지 구석에 채팅 버튼을 달려면:",
     "intro.copy": "복사",
     "intro.copied": "복사했습니다!",
+    // The owner: sign-in at /owner, and the host's presence in the chat's header.
+    "owner.title": "주인",
+    "owner.signedInAs": "로그인한 이름:",
+    "owner.signOut": "로그아웃",
+    "owner.signInTitle": "주인으로 로그인",
+    "owner.password": "비밀번호",
+    "owner.signIn": "로그인",
+    "owner.error.wrong_password": "비밀번호가 틀렸습니다.",
+    "owner.error.rate_limited": "시도가 너무 많습니다. 1분 뒤에 다시 해 보세요.",
+    "owner.error.password_required": "비밀번호를 입력하세요.",
+    "host.online": "호스트가 여기 있어요",
+    "host.away": "호스트가 자리에 없어요: 메모를 남기면 호스트가 볼 거예요",
   },
 };
 

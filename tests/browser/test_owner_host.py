@@ -1,0 +1,65 @@
+"""The host's presence in Chromium: visitors on /intro and /embed see the host come and
+go, live, in English and Korean; the owner is online while /owner is open and chats
+as the host from /chat."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+PASSWORD = "the host's password"
+AWAY = "The host is away: leave a note and they will see it"
+HERE = "The host is here"
+
+
+@pytest.fixture(scope="module")
+def owner_server(tmp_path_factory):
+    from tests.helpers import server_processes
+
+    with server_processes() as start:
+        yield start(tmp_path_factory.mktemp("host-server"),
+                    {"OWNER_PASSWORD": PASSWORD, "LEAVE_GRACE_SECONDS": "0"})
+
+
+def sign_in(person):
+    person.goto("/owner")
+    person.page.get_by_label("Password").fill(PASSWORD)
+    person.page.get_by_role("button", name="Sign in").click()
+    expect(person.page.locator("main")).to_contain_text("You are signed in as host")
+
+
+def test_visitors_see_the_host_come_and_go(owner_server, people):
+    intro = people(owner_server.url)
+    intro.goto("/intro")
+    embed = people(owner_server.url, locale="ko-KR")
+    embed.goto("/embed?room=porch")
+    expect(intro.page.locator("#host-status")).to_have_text(AWAY)
+    expect(embed.page.locator("#host-status")).to_have_text(
+        "호스트가 자리에 없어요: 메모를 남기면 호스트가 볼 거예요")
+    assert intro.axe() == [] and embed.axe() == []
+
+    owner = people(owner_server.url)
+    sign_in(owner)  # /owner open: the host is here
+    expect(intro.page.locator("#host-status")).to_have_text(HERE)
+    expect(embed.page.locator("#host-status")).to_have_text("호스트가 여기 있어요")
+    assert intro.axe() == [] and embed.axe() == []
+
+    owner.goto("/chat?name=whoever&room=porch")  # the owner chats as the host
+    embed.page.get_by_label("닉네임").fill("Vera")
+    embed.page.get_by_label("닉네임").press("Enter")
+    expect(embed.page.locator("#people .person", has_text="host")).to_be_visible()
+    owner.say("Hello from the host")
+    expect(embed.page.locator("#messages")).to_contain_text("Hello from the host")
+
+    owner.close()
+    expect(intro.page.locator("#host-status")).to_have_text(AWAY)
+    expect(embed.page.locator("#host-status")).to_have_text(
+        "호스트가 자리에 없어요: 메모를 남기면 호스트가 볼 거예요")
+    for person in (intro, embed):
+        assert person.errors == [] and person.violations() == []
+
+
+def test_without_an_owner_the_pages_show_no_host(server, people):
+    person = people(server.url)
+    person.goto("/intro")
+    expect(person.page.locator(".chat")).to_be_visible()
+    assert person.page.locator("#host-status").count() == 0
