@@ -13,6 +13,7 @@ from . import (
     chat_service,
     events,  # noqa: F401  (events registers handlers)
     host_presence,
+    message_deletion,
     moderation_log,
     owner,
     pages,
@@ -82,7 +83,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     rest.init_app(app)
     owner.init_app(app)
-    app.register_blueprint(moderation_log.bp)
+    if app.config["OWNER_PASSWORD"]:  # without an owner, no moderation routes exist
+        app.register_blueprint(moderation_log.bp)
+        app.register_blueprint(message_deletion.bp)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app

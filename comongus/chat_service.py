@@ -97,6 +97,10 @@ class ChatService:
             self._owners.add(sid)
             host_presence.owner_connected(sid)
 
+    def is_owner(self, sid: str) -> bool:
+        """Whether the connection's handshake carried the owner's session."""
+        return sid in self._owners
+
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
         last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case

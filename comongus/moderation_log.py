@@ -13,7 +13,7 @@ from flask import Blueprint, has_request_context, jsonify, request
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import owner
+from . import owner, rest
 from .chat_service import StorageUnavailable
 from .models import ModerationAction
 from .payloads import iso_date
@@ -22,6 +22,7 @@ from .store import store
 from .validation import InvalidInput
 
 bp = Blueprint("moderation_log", __name__)
+bp.register_error_handler(Refusal, rest.refused)
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -49,13 +50,6 @@ def newest(limit: int = DEFAULT_PAGE) -> list[dict]:
         rows = list(connection.execute(query))
     return [{"id": row.id, "action": row.action, "subject": json.loads(row.subject),
              "address": row.address, "date": iso_date(row.created_at)} for row in rows]
-
-
-@bp.errorhandler(Refusal)
-def refused(error: Refusal):
-    status = getattr(error, "status", None) or (503 if error.code == "storage_unavailable"
-                                                else 400)
-    return jsonify(error=str(error), code=error.code), status
 
 
 @bp.get("/moderation-log")
