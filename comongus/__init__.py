@@ -20,6 +20,7 @@ from . import (
     presence,
     presence_leases,
     rest,
+    room_settings,
     static_files,
 )
 from .config import load_config, socketio_async_mode
@@ -86,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["OWNER_PASSWORD"]:  # without an owner, no moderation routes exist
         app.register_blueprint(moderation_log.bp)
         app.register_blueprint(message_deletion.bp)
+    room_settings.init_app(app)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app

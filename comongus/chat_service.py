@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, departures, host_presence, owner, presence
+from . import announcer, departures, host_presence, owner, presence, room_settings
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -159,6 +159,11 @@ class ChatService:
         if host is not None:
             ack["host"] = host.state()
         if joined.again:
+            try:
+                ack["settings"] = room_settings.settings_of(room)
+            except SQLAlchemyError as error:
+                raise StorageUnavailable("The room is unavailable right now; "
+                                         "try again.") from error
             # The same seat again: this socket has had every message of the room since
             # its first join (that ack's history, then live), so nothing is read again.
             return {**ack, "history": []}
@@ -166,6 +171,7 @@ class ChatService:
             with room_lock(room):  # no message slips between the history and the live stream
                 server.enter_room(sid, room, namespace=NAMESPACE)
                 history, more = self._history(room, since)
+                ack["settings"] = room_settings.settings_of(room)
         except SQLAlchemyError as error:
             log.error("join: history unavailable in room %r: %s", room,
                       error.__class__.__name__)
@@ -253,6 +259,7 @@ class ChatService:
         A `client_id` already stored for this user and room returns that first message
         and delivers nothing again.
         """
+        room_settings.check_may_send(room, username)  # locked, slow mode; not the owner
         with room_lock(room):
             try:
                 message, created = store.save_message(room, username, text, client_id)

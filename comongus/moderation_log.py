@@ -13,8 +13,7 @@ from flask import Blueprint, has_request_context, jsonify, request
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import owner, rest
-from .chat_service import StorageUnavailable
+from . import owner
 from .models import ModerationAction
 from .payloads import iso_date
 from .refusals import Refusal
@@ -22,7 +21,14 @@ from .store import store
 from .validation import InvalidInput
 
 bp = Blueprint("moderation_log", __name__)
-bp.register_error_handler(Refusal, rest.refused)
+
+
+@bp.errorhandler(Refusal)
+def refused(error: Refusal):
+    """As every REST refusal: `{error, code, params?}` and its status."""
+    from . import rest  # here, not above: rest imports chat_service, which imports this
+
+    return rest.refused(error)
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -67,5 +73,6 @@ def read():
     try:
         results = newest(int(raw))
     except SQLAlchemyError as error:
-        raise StorageUnavailable("The moderation log cannot be read right now.") from error
+        raise Refusal("The moderation log cannot be read right now.",
+                      "storage_unavailable") from error
     return jsonify(results=results)

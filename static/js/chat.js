@@ -56,6 +56,13 @@ let typingSent = false;
 let typingSentAt = 0;
 let typingTimer = null;
 const typingNames = new Map(); // name -> timer that forgets a silent typist
+let isHost = false; // this page chats as the owner (the join ack lists it with host: true)
+let roomSettings = { locked: false, slowModeSeconds: 0 };
+// Under the composer: "This room is locked", or the slow-mode hint.
+const roomNotice = view.el("p", "composer-notice");
+roomNotice.hidden = true;
+roomNotice.setAttribute("role", "status");
+dom.composer.before(roomNotice);
 
 // ------------------------------------------------------------ joining
 
@@ -148,6 +155,8 @@ const handlers = {
 
   joined({ user, users, first }) {
     me = user;
+    isHost = users.some((entry) => entry.host && sameName(entry.name, user));
+    drawRoomSettings();
     countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
     remember(ROOM_KEY, connection.room);
@@ -191,6 +200,15 @@ const handlers = {
     scheduleDays();
     afterAppend(stick);
     if (!loadingEarlier) updateLoadEarlier(); // else once the page is in (keeping the focus)
+  },
+
+  messageDeleted({ id }) {
+    view.showDeleted(dom.messages, id);
+  },
+
+  roomSettings({ locked, slowModeSeconds }) {
+    roomSettings = { locked: Boolean(locked), slowModeSeconds: Number(slowModeSeconds) || 0 };
+    drawRoomSettings();
   },
 
   roomData(users) {
@@ -266,6 +284,19 @@ function drawPeople(users) {
     .sort((a, b) => a.localeCompare(b));
   dom.people.replaceChildren(...names.map((name) => view.renderPerson(name, { self: sameName(name, me) })));
   dom.peopleCount.textContent = String(names.length);
+}
+
+/** The room's lock and slow mode, said above the composer; a lock disables it for visitors. */
+function drawRoomSettings() {
+  const { locked, slowModeSeconds } = roomSettings;
+  let text = "";
+  if (locked) text = t("moderation.locked");
+  else if (slowModeSeconds > 0 && !isHost) text = t("moderation.slowMode", { seconds: slowModeSeconds });
+  roomNotice.textContent = text;
+  roomNotice.hidden = !text;
+  const closed = locked && !isHost;
+  dom.text.disabled = closed;
+  for (const button of dom.composer.querySelectorAll("button")) button.disabled = closed;
 }
 
 function drawTyping() {
@@ -532,6 +563,7 @@ dom.scroller.addEventListener("scroll", () => {
 dom.leave.addEventListener("click", onLeave);
 dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
+  drawRoomSettings();
   if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);
   view.refreshCoded(dom.joinForm);
