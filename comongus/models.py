@@ -39,3 +39,16 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class ModerationAction(Base):
+    """One thing the owner did (a delete, a ban, a room's settings): the moderation log."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False)  # what it was done to, as JSON
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
