@@ -39,3 +39,12 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class OwnerRead(Base):
+    """How far the owner has read a room: messages with a higher `seq` are unread."""
+
+    __tablename__ = "owner_reads"
+
+    room: Mapped[str] = mapped_column(String(255), primary_key=True)
+    read_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
