@@ -169,3 +169,16 @@ def test_a_bad_notify_setting_stops_the_start(env, says):
 
     with pytest.raises(SettingError, match=re.escape(says)):
         load_config(env, "/tmp")
+
+
+def test_the_nudge_under_gevent_too(servers, clients, receiver):
+    nudges = receiver(hold=True)
+    server = servers(settings(nudges.url, SERVER="gevent"))
+    assert "(gevent)" in server.log(), server.log()
+    vera = clients(server.url)
+    vera.join("Vera", "porch")
+    assert vera.call("sendMessage", "Hello?")[0] is None
+    wait_for(lambda: nudges.bodies, timeout=10, message="the nudge, held by the receiver")
+    error, sent = vera.call("sendMessage", "Anyone?")
+    assert error is None and sent["text"] == "Anyone?"
+    assert not nudges.released.is_set() and nudges.rooms() == ["porch"]
