@@ -292,7 +292,7 @@ def inbox_rooms():
     """Every room with messages the owner has not read, the newest first:
     `{results: [{roomname, unread, latest: {id, username, text, date}}]}`."""
     authorize(state_changing=False)
-    from . import inbox  # inbox imports this module
+    from . import inbox  # here: at the top, inbox -> store -> payloads -> owner is a cycle
 
     return jsonify(results=inbox.unread_rooms(owner_name()))
 
