@@ -64,3 +64,12 @@ class RoomSetting(Base):
     room: Mapped[str] = mapped_column(String(255), primary_key=True)
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False)
     slow_mode_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class OwnerRead(Base):
+    """How far the owner has read a room: messages with a higher `seq` are unread."""
+
+    __tablename__ = "owner_reads"
+
+    room: Mapped[str] = mapped_column(String(255), primary_key=True)
+    read_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
