@@ -1,7 +1,8 @@
 """The Socket.IO events (contract v1.1, default namespace).
 
 In, from a client:
-    join {name, room, since?, token?}   ack(null, {user, users, history, more?, host?})
+    join {name, room, since?, token?}   ack(null, {user, users, history, settings, more?,
+                                                   host?})
                                          | ack(reason, {code, params})
     sendMessage text | {text, clientId?} ack(null, message) | ack(reason, {code, params})
     typing true|false                    no ack
@@ -13,6 +14,7 @@ Out, to clients:
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
     messageDeleted {id, room}                   to the room, when the owner deletes a message
+    roomSettings {room, locked, slowModeSeconds} to the room, when the owner changes them
     host {online, since}                        to every socket, when the owner comes or goes
                                                 (only with OWNER_PASSWORD)
 
