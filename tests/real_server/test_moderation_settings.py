@@ -135,3 +135,19 @@ def test_bad_settings_get_a_4xx_with_a_code_and_change_nothing(server, body):
     assert too_long.status_code == 400 and too_long.json()["code"] == "room_invalid"
     assert requests.get(server.url + "/moderation-log", headers=BEARER,
                         timeout=5).json()["results"] == []
+
+
+def test_a_resend_of_a_message_stored_before_is_acked_not_refused(server, clients):
+    vera = clients(server.url)
+    vera.join("Vera", ROOM)
+    assert put(server.url, {"slowModeSeconds": 600}).status_code == 200
+    first = vera.call("sendMessage", {"text": "once", "clientId": "c-1"})[1]
+    # Its ack was lost, say: the web client's outbox sends it again with its clientId.
+    assert vera.call("sendMessage", {"text": "once", "clientId": "c-1"}) == (None, first)
+    assert put(server.url, {"locked": True}).status_code == 200
+    assert vera.call("sendMessage", {"text": "once", "clientId": "c-1"}) == (None, first)
+    refused = vera.call("sendMessage", {"text": "new", "clientId": "c-2"})
+    assert refused[1]["code"] == "room_locked"
+    texts = [m["text"] for m in requests.get(server.url + "/messages", params={
+        "roomname": ROOM}, timeout=5).json()["results"]]
+    assert texts == ["once"]
