@@ -156,6 +156,7 @@ const handlers = {
   joined({ user, users, first }) {
     me = user;
     isHost = users.some((entry) => entry.host && sameName(entry.name, user));
+    if (isHost) for (const item of dom.messages.querySelectorAll("li.msg")) view.offerDelete(item);
     drawRoomSettings();
     countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
@@ -193,6 +194,7 @@ const handlers = {
       dom.messages.append(view.renderNotice(message));
     } else {
       const item = view.renderMessage(message, { own });
+      if (isHost) view.offerDelete(item);
       view.insertBySeq(dom.messages, item, message.seq);
       stopShowingTyping(message.user);
       if (!own) countUnread();
@@ -498,6 +500,13 @@ function fitComposer() {
   dom.text.style.height = `${Math.min(dom.text.scrollHeight, 160)}px`;
 }
 
+/** The owner's "Delete" on a message. */
+function onMessagesClick(event) {
+  const button = event.target.closest("button[data-action=\"delete\"]");
+  const item = button && button.closest("li.msg[data-id]");
+  if (item && connection && isHost) connection.deleteMessage(Number(item.dataset.id));
+}
+
 function onOutboxClick(event) {
   const button = event.target.closest("button[data-action]");
   const item = button && button.closest("li[data-client-id]");
@@ -555,6 +564,7 @@ dom.text.addEventListener("keydown", onComposerKeydown);
 dom.text.addEventListener("input", onComposerInput);
 dom.text.addEventListener("blur", () => setTyping(false));
 dom.outbox.addEventListener("click", onOutboxClick);
+dom.messages.addEventListener("click", onMessagesClick);
 dom.loadEarlier.addEventListener("click", onLoadEarlier);
 dom.jump.addEventListener("click", scrollToBottom);
 dom.scroller.addEventListener("scroll", () => {

@@ -551,6 +551,11 @@ export class ChatConnection {
     if (this.joined) this.socket.emit("typing", Boolean(isTyping));
   }
 
+  /** The owner deletes message `id`; the room (this page too) gets messageDeleted. */
+  deleteMessage(id) {
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("deleteMessage", { id }, () => {});
+  }
+
   /** Leave the room for good: ack, then close the connection. */
   leave() {
     return new Promise((resolve) => {

@@ -136,6 +136,7 @@ const STRINGS = {
     "host.away": "The host is away: leave a note and they will see it",
     // Moderation: a deleted message's place, a locked room, slow mode.
     "moderation.deleted": "message deleted",
+    "moderation.delete": "Delete",
     "moderation.locked": "This room is locked: only the host can write in it.",
     "moderation.slowMode": "Slow mode: one message every {seconds} s.",
   },
@@ -268,6 +269,7 @@ const STRINGS = {
     "host.away": "호스트가 자리에 없어요: 메모를 남기면 호스트가 볼 거예요",
     // Moderation: a deleted message's place, a locked room, slow mode.
     "moderation.deleted": "삭제된 메시지입니다",
+    "moderation.delete": "삭제",
     "moderation.locked": "이 방은 잠겨 있어 호스트만 쓸 수 있습니다.",
     "moderation.slowMode": "슬로 모드: {seconds}초에 한 번 보낼 수 있습니다.",
   },

@@ -142,6 +142,16 @@ export function showDeleted(root, id) {
   }
 }
 
+/** The owner's "Delete" on a message (once). */
+export function offerDelete(item) {
+  if (item.classList.contains("msg-deleted") || item.querySelector("[data-action=\"delete\"]")) return;
+  const button = el("button", "link-button msg-delete", t("moderation.delete"));
+  button.type = "button";
+  button.dataset.i18n = "moderation.delete";
+  button.dataset.action = "delete";
+  item.querySelector(".msg-meta").append(" ", button);
+}
+
 /** Show a message as the reader's own (a bubble on the right, with a status). */
 export function makeOwn(item) {
   if (item.classList.contains("own")) return;

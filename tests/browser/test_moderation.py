@@ -71,3 +71,23 @@ def test_a_locked_room_and_slow_mode_show_in_the_composer(owner_server, people):
         "슬로 모드: 30초에 한 번 보낼 수 있습니다.")
     for person in (vera, late):
         assert person.errors == []
+
+
+def test_the_owner_deletes_from_the_chat_view(owner_server, people):
+    vera = people(owner_server.url)
+    vera.goto("/chat?name=Vera&room=menu")
+    vera.say("delete me please")
+    host = people(owner_server.url)
+    host.goto("/owner")
+    host.page.get_by_label("Password").fill(PASSWORD)
+    host.page.get_by_role("button", name="Sign in").click()
+    expect(host.page.locator("main")).to_contain_text("You are signed in as host")
+    host.goto("/chat?name=whoever&room=menu")
+    line = host.page.locator("#messages li.msg", has_text="delete me please")
+    line.get_by_role("button", name="Delete").click()
+    for person in (vera, host):
+        expect(person.page.locator("#messages")).not_to_contain_text("delete me please")
+        expect(person.page.locator("#messages li.msg-deleted")).to_have_text("message deleted")
+    expect(vera.page.locator("#messages button", has_text="Delete")).to_have_count(0)
+    for person in (vera, host):
+        assert person.errors == []
