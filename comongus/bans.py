@@ -225,7 +225,8 @@ class Bans:
         chat = self.app.extensions["comongus.chat"]
         for sid, address in chat.visitor_connections():
             seat = chat.presence.seat_of(sid)
-            if seat is None or not ban.matches(seat.room, seat.name, address):
+            key = client_key(address) if address else None
+            if seat is None or not ban.matches(seat.room, seat.name, key):
                 continue
             where = f"room {ban.room}" if ban.room is not None else "every room"
             params = {"name": seat.name, "until": _iso(ban.expires)}

@@ -249,3 +249,9 @@ def test_bans_are_json_errors_without_an_owner(servers):
     answer = requests.post(server.url + "/bans", json={"name": "Mallory", "minutes": 5},
                            timeout=5)
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
+def test_an_ipv6_address_is_banned_as_its_64(servers):
+    server = servers(OWNER)
+    assert ban(server, address="2001:db8::abcd:1", minutes=5)["address"] == "2001:db8::/64"
+    assert ban(server, address="::ffff:10.0.0.1", minutes=5)["address"] == "10.0.0.1"
