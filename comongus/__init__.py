@@ -14,6 +14,7 @@ from . import (
     chat_service,
     events,  # noqa: F401  (events registers handlers)
     host_presence,
+    moderation_log,
     owner,
     pages,
     presence,
@@ -83,6 +84,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     rest.init_app(app)
     owner.init_app(app)
+    app.register_blueprint(moderation_log.bp)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app

@@ -15,7 +15,8 @@ every process sees each queued emit once). Each removed connection gets
 `message` from `admin`, code `banned`, and leaves its room at once (the room sees
 it leave); the connection stays open, so the client can say why, and its next
 join in a banned room is refused. The owner's connections and the owner's name
-are never banned.
+are never banned. Every ban and every lift goes into the moderation log
+(`ban` and `lift_ban`, with the ban as `GET /bans` shows it).
 
 Every join, send and REST post is checked against the bans in force, read from
 the database and kept for CACHE_SECONDS; a new or lifted ban clears that cache
@@ -37,7 +38,7 @@ from socketio import PubSubManager
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import owner, rest
+from . import moderation_log, owner, rest
 from .extensions import socketio
 from .limits import client_key
 from .models import Ban as BanRow
@@ -189,15 +190,17 @@ class Bans:
         self._broadcast({"action": "ban", "id": ban.id})
         return ban
 
-    def lift(self, ban_id: int) -> bool:
-        """End a ban in force early; False if there is none with that id."""
+    def lift(self, ban_id: int) -> Ban | None:
+        """End a ban in force early; returns it, or None if there is none with that id."""
         with store.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
-            lifted = connection.execute(delete(BanRow).where(
-                BanRow.id == ban_id, BanRow.expires_at > _utcnow())).rowcount
-        if lifted:
-            log.info("ban %s lifted", ban_id)
-            self._broadcast({"action": "lift", "id": ban_id})
-        return bool(lifted)
+            row = connection.execute(delete(BanRow).where(
+                BanRow.id == ban_id, BanRow.expires_at > _utcnow())
+                .returning(*BanRow.__table__.columns)).first()
+        if row is None:
+            return None
+        log.info("ban %s lifted", ban_id)
+        self._broadcast({"action": "lift", "id": ban_id})
+        return Ban.of(row)
 
     # Every process ------------------------------------------------------------------
 
@@ -312,7 +315,9 @@ def create_ban():
             raise OwnerUnbannable("The host cannot be banned.", name=name)
     else:
         address = _address(body["address"])
-    return jsonify(current().create(name, address, room, minutes).payload()), 201
+    made = current().create(name, address, room, minutes).payload()
+    _log("ban", made)
+    return jsonify(made), 201
 
 
 @bp.get("/bans")
@@ -326,6 +331,19 @@ def list_bans():
 def lift_ban(ban_id: int):
     """Lift a ban in force early: 204, or 404."""
     owner.authorize()
-    if not current().lift(ban_id):
+    lifted = current().lift(ban_id)
+    if lifted is None:
         raise BanNotFound("There is no ban in force with that id.")
+    _log("lift_ban", lifted.payload())
     return "", 204
+
+
+def _log(action: str, ban: dict) -> None:
+    """Record a ban or a lift in the moderation log. It has taken effect whatever
+    happens here, so a log that cannot be written is an error in the server's log,
+    not a failed request."""
+    try:
+        moderation_log.record(action, **ban)
+    except SQLAlchemyError as error:
+        log.error("moderation log: could not record %s of ban %s: %s", action, ban["id"],
+                  error.__class__.__name__)

@@ -1,4 +1,5 @@
-"""The tables: stored messages, each room's `seq` counter, and the bans in force."""
+"""The tables: stored messages, each room's `seq` counter, the bans in force and the
+moderation log."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -54,4 +55,17 @@ class Ban(Base):
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     room: Mapped[str | None] = mapped_column(String(255), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ModerationAction(Base):
+    """One thing the owner did (a delete, a ban, a room's settings): the moderation log."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False)  # what it was done to, as JSON
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

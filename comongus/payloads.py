@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from . import owner
 
 
-def _iso(moment: datetime) -> str:
+def iso_date(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -18,7 +18,7 @@ def socket_message(message: Row) -> dict:
     `host: true`."""
     return _marked({"id": message.id, "seq": message.seq, "user": message.username,
                     "text": message.text, "room": message.room,
-                    "date": _iso(message.created_at)}, message.username)
+                    "date": iso_date(message.created_at)}, message.username)
 
 
 def _marked(payload: dict, name: str) -> dict:
@@ -44,7 +44,7 @@ def rest_message(message: Row) -> dict:
     """A stored message as the REST API shows it; the owner's add `host: true`."""
     return _marked({"id": message.id, "seq": message.seq, "username": message.username,
                     "text": message.text, "roomname": message.room,
-                    "date": _iso(message.created_at)}, message.username)
+                    "date": iso_date(message.created_at)}, message.username)
 
 
 def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
@@ -54,7 +54,7 @@ def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
     their user's language (`welcome` {name, room}, `joined` and `left` {names}).
     """
     return {"id": None, "seq": None, "user": "admin", "text": text, "room": room,
-            "date": _iso(datetime.now(UTC).replace(tzinfo=None)), "code": code,
+            "date": iso_date(datetime.now(UTC).replace(tzinfo=None)), "code": code,
             "params": params}
 
 

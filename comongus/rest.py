@@ -20,7 +20,8 @@ from .validation import MAX_COUNT, InvalidInput, clean_room
 
 bp = Blueprint("messages", __name__)
 
-REST_PATHS = ("/messages", "/rooms", "/healthz", "/host", "/owner/session", "/bans")
+REST_PATHS = ("/messages", "/rooms", "/healthz", "/host", "/owner/session", "/bans",
+              "/moderation-log")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
 

@@ -255,3 +255,17 @@ def test_an_ipv6_address_is_banned_as_its_64(servers):
     server = servers(OWNER)
     assert ban(server, address="2001:db8::abcd:1", minutes=5)["address"] == "2001:db8::/64"
     assert ban(server, address="::ffff:10.0.0.1", minutes=5)["address"] == "10.0.0.1"
+
+
+def test_bans_and_lifts_are_in_the_moderation_log(servers):
+    server = servers(OWNER)
+    made = ban(server, name="Mallory", room="porch", minutes=5)
+    assert requests.delete(f"{server.url}/bans/{made['id']}", headers=BEARER,
+                           timeout=5).status_code == 204
+    refused = requests.post(server.url + "/bans", json={"name": "", "minutes": 5},
+                            headers=BEARER, timeout=5)
+    assert refused.status_code == 400
+    entries = requests.get(server.url + "/moderation-log", headers=BEARER,
+                           timeout=5).json()["results"]
+    assert [(entry["action"], entry["subject"]) for entry in entries] == [
+        ("lift_ban", made), ("ban", made)]
