@@ -87,6 +87,7 @@ class ChatService:
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
         self._owners: set[str] = set()  # socket ids whose handshake carried the owner's session
         self._addresses: dict[str, str] = {}  # socket id -> the client address it connected from
+        self._removed: dict[str, presence.Seat] = {}  # socket id -> the seat a ban took
 
     # Connections ---------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class ChatService:
         it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
         self._addresses.pop(sid, None)
+        self._removed.pop(sid, None)
         if sid in self._owners:
             self._owners.discard(sid)
             host_presence.owner_disconnected(sid)
@@ -144,6 +146,7 @@ class ChatService:
             token = clean_token(fields.get("token"))
             bans.current().check(room, name, self._addresses.get(sid))
         joined = self.presence.join(sid, room, name, token)  # presence's one answer
+        self._removed.pop(sid, None)  # seated again: no longer out by a ban
         seat = joined.seat
         if joined.went_offline is not None:
             self.announcer.left(joined.went_offline.room, joined.went_offline.name)
@@ -215,6 +218,9 @@ class ChatService:
             raise Refused(TOO_FAST["sendMessage"], "rate_limited")
         seat = self.presence.seat_of(sid)
         if seat is None:
+            removed = self._removed.get(sid)
+            if removed is not None:  # say why it is out, while the ban lasts
+                bans.current().check(removed.room, removed.name, self._addresses.get(sid))
             raise Refused("Join a room first.", "not_joined")
         if isinstance(payload, str):
             payload = {"text": payload}
@@ -282,8 +288,12 @@ class ChatService:
                 if sid not in self._owners]
 
     def remove(self, sid: str) -> None:
-        """Take `sid` out of its room at once (a ban): the room sees it leave now."""
+        """Take `sid` out of its room at once (a ban): the room sees it leave now. Its
+        sends are refused as `banned`, not `not_joined`, until it joins again."""
+        seat = self.presence.seat_of(sid)
         self._unseat(sid, grace=0.0)
+        if seat is not None and sid in self._budgets:
+            self._removed[sid] = seat
 
     # Typing and leaving --------------------------------------------------------
 

@@ -70,7 +70,8 @@ def test_a_name_banned_from_one_room_is_removed_and_kept_out_of_it(servers, clie
     assert any(m.get("code") == "left" and m["params"]["names"] == ["Mallory"]
                for m in vic.events("message"))
     assert not banned_notices(vic)
-    assert refusal(mallory.call("sendMessage", "still here?"))["code"] == "not_joined"
+    assert refusal(mallory.call("sendMessage", "still here?")) == {
+        "code": "banned", "params": {"until": made["expires"]}}
 
     again = refusal(mallory.call("join", {"name": "mallory", "room": "porch"}))
     assert again == {"code": "banned", "params": {"until": made["expires"]}}
@@ -103,6 +104,7 @@ def test_an_address_banned_everywhere_leaves_its_neighbours_alone(servers, clien
     assert answer.status_code == 403 and answer.json()["code"] == "banned"
     assert post(server, "NotEve", "garden").status_code == 201  # from 127.0.0.1
     assert vic.call("sendMessage", "unharmed")[0] is None
+    assert refusal(eve.call("sendMessage", "let me back"))["code"] == "banned"
     assert [b["id"] for b in in_force(server)] == [made["id"]]
 
     lifted = requests.delete(f"{server.url}/bans/{made['id']}", headers=BEARER, timeout=5)
