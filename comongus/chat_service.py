@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, bans, departures, host_presence, owner, presence
+from . import announcer, bans, departures, host_presence, inbox, notify, owner, presence
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -187,6 +187,8 @@ class ChatService:
         else:
             socketio.emit("roomData", members, to=sid, namespace=NAMESPACE)
         ack["history"] = [socket_message(message) for message in history]
+        if sid in self._owners:
+            inbox.owner_joined(room)  # the owner has seen the room
         if more is not None:
             ack["more"] = more
         return ack
@@ -275,6 +277,9 @@ class ChatService:
                                          "try again.") from error
             if created:
                 socketio.emit("message", socket_message(message), to=room)
+        if created:  # the owner's inbox and nudge, in the background: nothing here waits
+            inbox.message_stored(message)
+            notify.message_stored(message)
         # Let the recipients' writers run before this connection's next message is
         # handled: a burst from one sender must not pile up in everyone's queue.
         socketio.sleep(0)

@@ -72,6 +72,26 @@ def _public_url(value: str) -> str | None:
     return value
 
 
+def _notify_url(value: str) -> str | None:
+    """`NOTIFY_URL`: an http(s) URL to POST to, or unset."""
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname \
+            or any(c.isspace() for c in value):
+        raise SettingError(f"NOTIFY_URL must be an http(s) URL, like https://ntfy.sh/my-topic, "
+                           f"not {value!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    value = env.get(key, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise SettingError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _flag(env: Mapping[str, str], key: str) -> bool:
     value = env.get(key, "").strip().lower()
     if value in ("", "0", "false", "no", "off"):
@@ -201,6 +221,12 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # password cannot be guessed at speed.
         "OWNER_SIGNIN_BURST": _int(env, "OWNER_SIGNIN_BURST", 5, minimum=1),
         "OWNER_SIGNINS_PER_MINUTE": _float(env, "OWNER_SIGNINS_PER_MINUTE", 5.0, positive=True),
+        # The nudge: a POST when someone writes while the host is away (unset: none),
+        # at most once per room per NOTIFY_INTERVAL seconds, its body shaped for
+        # NOTIFY_FORMAT (json, slack or discord).
+        "NOTIFY_URL": _notify_url(env.get("NOTIFY_URL", "")),
+        "NOTIFY_INTERVAL": _float(env, "NOTIFY_INTERVAL", 300.0, minimum=1, maximum=7 * 86400),
+        "NOTIFY_FORMAT": _choice(env, "NOTIFY_FORMAT", ("json", "slack", "discord")),
         "EMBED_ORIGINS": env.get("EMBED_ORIGINS", "*").strip() or "*",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
         # Unset: the library that patched the process (eventlet under `python app.py`,

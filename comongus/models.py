@@ -69,3 +69,12 @@ class ModerationAction(Base):
     subject: Mapped[str] = mapped_column(Text, nullable=False)  # what it was done to, as JSON
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class OwnerRead(Base):
+    """How far the owner has read a room: messages with a higher `seq` are unread."""
+
+    __tablename__ = "owner_reads"
+
+    room: Mapped[str] = mapped_column(String(255), primary_key=True)
+    read_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
