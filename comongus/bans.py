@@ -11,7 +11,9 @@ Creating a ban removes the matching connections at once, in every process: the
 creating process emits a server-side event to a room no client ever enters,
 through the Socket.IO message queue (with `REDIS_URL`), and each process handles
 it itself (a hook on python-socketio's PubSubManager._handle_emit, the one place
-every process sees each queued emit once). Each removed connection gets
+every process sees each queued emit once; a private method, so the hook is
+installed only where it exists, and otherwise a warning says that removal on
+other processes waits for the banned connection's next join or send). Each removed connection gets
 `message` from `admin`, code `banned`, and leaves its room at once (the room sees
 it leave); the connection stays open, so the client can say why, and its next
 join in a banned room is refused. The owner's connections and the owner's name
@@ -249,7 +251,14 @@ def _hear_through_the_queue(app: Flask, bans: Bans) -> None:
     manager = socketio.server.manager
     if not isinstance(manager, PubSubManager):
         return
-    handle_emit = manager._handle_emit
+    handle_emit = getattr(manager, "_handle_emit", None)
+    if not callable(handle_emit):
+        # A python-socketio without this private method: bans still hold everywhere
+        # (each process reads them within CACHE_SECONDS), but a ban made on another
+        # process removes nobody here until their next join or send.
+        log.warning("bans: python-socketio's PubSubManager has no _handle_emit; a ban "
+                    "removes connections at once only on the process that made it")
+        return
 
     def handle(message):
         if message.get("event") == BROADCAST_EVENT and message.get("room") == BROADCAST_ROOM:
