@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     announcer,
+    bans,
     chat_service,
     events,  # noqa: F401  (events registers handlers)
     host_presence,
@@ -66,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     presence_leases.init_app(app)
     host_presence.init_app(app)
+    bans.init_app(app)
     _guard_sessions(app)
     eio = socketio.server.eio
     app.wsgi_app = refuse_malformed_polling(app.wsgi_app, eio,

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import (
     announcer,
+    bans,
     departures,
     host_presence,
     inbox,
@@ -95,13 +96,17 @@ class ChatService:
         self.leave_grace = app.config["LEAVE_GRACE_SECONDS"]
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
         self._owners: set[str] = set()  # socket ids whose handshake carried the owner's session
+        self._addresses: dict[str, str] = {}  # socket id -> the client address it connected from
+        self._removed: dict[str, presence.Seat] = {}  # socket id -> the seat a ban took
 
     # Connections ---------------------------------------------------------------
 
-    def connect(self, sid: str, is_owner: bool = False) -> None:
+    def connect(self, sid: str, is_owner: bool = False, address: str = "") -> None:
         """Any client may connect; it gets a budget and must join to chat. The owner's
-        connections (`is_owner`) join as OWNER_NAME."""
+        connections (`is_owner`) join as OWNER_NAME. `address` (the client's) is what
+        address bans match."""
         self._budgets[sid] = ConnectionBudget(self.config)
+        self._addresses[sid] = address
         if is_owner:
             self._owners.add(sid)
             host_presence.owner_connected(sid)
@@ -115,6 +120,8 @@ class ChatService:
         last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
         it comes back (a reload); departures.py says "has left" if it does not."""
         self._budgets.pop(sid, None)
+        self._addresses.pop(sid, None)
+        self._removed.pop(sid, None)
         if sid in self._owners:
             self._owners.discard(sid)
             host_presence.owner_disconnected(sid)
@@ -151,7 +158,9 @@ class ChatService:
         else:
             name = _visitor_name(fields.get("name"))
             token = clean_token(fields.get("token"))
+            bans.current().check(room, name, self._addresses.get(sid))
         joined = self.presence.join(sid, room, name, token)  # presence's one answer
+        self._removed.pop(sid, None)  # seated again: no longer out by a ban
         seat = joined.seat
         if joined.went_offline is not None:
             self.announcer.left(joined.went_offline.room, joined.went_offline.name)
@@ -231,18 +240,24 @@ class ChatService:
             raise Refused(TOO_FAST["sendMessage"], "rate_limited")
         seat = self.presence.seat_of(sid)
         if seat is None:
+            removed = self._removed.get(sid)
+            if removed is not None:  # say why it is out, while the ban lasts
+                bans.current().check(removed.room, removed.name, self._addresses.get(sid))
             raise Refused("Join a room first.", "not_joined")
         if isinstance(payload, str):
             payload = {"text": payload}
         fields = fields_of(payload, SEND_FIELDS)
         text = clean_text(fields.get("text"))
         client_id = clean_client_id(fields.get("clientId"))
+        if sid not in self._owners:
+            bans.current().check(seat.room, seat.name, self._addresses.get(sid))
         return socket_message(self._deliver(seat.room, seat.name, text, client_id))
 
-    def post(self, body: Any, as_owner: bool = False) -> Row:
+    def post(self, body: Any, as_owner: bool = False, address: str | None = None) -> Row:
         """A message from outside the chat (REST: `{username, text, roomname, clientId?,
         token?}`), under a name no one in the room holds, or with its holder's token;
-        under the owner's name only `as_owner` (the owner's Bearer)."""
+        under the owner's name only `as_owner` (the owner's Bearer). A banned name, or
+        a banned `address` (the poster's) unless `as_owner`, is refused."""
         if not isinstance(body, dict):
             raise InvalidInput("The body must be a JSON object: {username, text, roomname}.")
         unknown = set(body) - POST_FIELDS
@@ -258,6 +273,8 @@ class ChatService:
             token = clean_token(body.get("token"))
         text = clean_text(body["text"])
         room = clean_room(body["roomname"], "roomname")
+        if not owner.is_host_name(username):
+            bans.current().check(room, username, None if as_owner else address)
         held = self.presence.holder(room, username)
         if held is not None and not _same_token(token, held.token):
             raise NameHeld(f"The name {held.name!r} is in this room now; only they can post "
@@ -296,6 +313,21 @@ class ChatService:
         # handled: a burst from one sender must not pile up in everyone's queue.
         socketio.sleep(0)
         return message
+
+    # Bans (bans.py) ---------------------------------------------------------------
+
+    def visitor_connections(self) -> list[tuple[str, str]]:
+        """This process's connections that are not the owner's: (socket id, address)."""
+        return [(sid, address) for sid, address in list(self._addresses.items())
+                if sid not in self._owners]
+
+    def remove(self, sid: str) -> None:
+        """Take `sid` out of its room at once (a ban): the room sees it leave now. Its
+        sends are refused as `banned`, not `not_joined`, until it joins again."""
+        seat = self.presence.seat_of(sid)
+        self._unseat(sid, grace=0.0)
+        if seat is not None and sid in self._budgets:
+            self._removed[sid] = seat
 
     # Typing and leaving --------------------------------------------------------
 

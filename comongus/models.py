@@ -1,4 +1,5 @@
-"""The tables: stored messages, and each room's `seq` counter."""
+"""The tables: stored messages, each room's `seq` counter, the bans in force and the
+moderation log."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,6 +40,22 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class Ban(Base):
+    """A name or a client address kept out of one room (or every room, `room` NULL)
+    until `expires_at` (UTC). Exactly one of `name` and `address` is set; `address`
+    is a client key (limits.client_key: an IPv4 address or an IPv6 /64)."""
+
+    __tablename__ = "bans"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    room: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class ModerationAction(Base):

@@ -20,7 +20,7 @@ from .validation import MAX_COUNT, InvalidInput, clean_room
 
 bp = Blueprint("messages", __name__)
 
-REST_PATHS = ("/messages", "/rooms", "/healthz", "/host", "/owner/session",
+REST_PATHS = ("/messages", "/rooms", "/healthz", "/host", "/owner/session", "/bans",
               "/moderation-log")
 MAX_PAGE = 1000
 QUERY_FIELDS = {"roomname", "after", "before", "limit"}
@@ -34,7 +34,7 @@ def init_app(app) -> None:
 
 
 # The status of each refusal's code; the rest are 400.
-STATUSES = {"name_taken": 409, "rate_limited": 429, "storage_unavailable": 503,
+STATUSES = {"name_taken": 409, "banned": 403, "rate_limited": 429, "storage_unavailable": 503,
             "server_error": 500}
 # The code of each HTTP error Flask or Werkzeug raises on a REST path.
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
@@ -136,7 +136,8 @@ def post_message():
     except RecursionError:
         body = None
     as_owner = owner.bearer_is_owner()  # the owner's name needs the owner's Bearer
-    return jsonify(rest_message(chat_service.current().post(body, as_owner))), 201
+    return jsonify(rest_message(chat_service.current().post(
+        body, as_owner, request.remote_addr))), 201
 
 
 @bp.get("/rooms")

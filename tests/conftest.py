@@ -45,7 +45,12 @@ def settings(request, database_url):
 
 @pytest.fixture
 def app(settings):
-    return create_app(settings)
+    """The app under test; its database connections are closed afterwards, so a long
+    run on PostgreSQL never holds more than one test's worth of them."""
+    app = create_app(settings)
+    yield app
+    for name in ("comongus.store", "comongus.store.health"):
+        app.extensions[name].dispose()
 
 
 @pytest.fixture

@@ -72,7 +72,6 @@ const STRINGS = {
     "code.left.other": "{names} have left.",
     "code.joined.more": "{first} and {count} others have joined.",
     "code.left.more": "{first} and {count} others have left.",
-    "code.banned": "{name} was removed from the room by the host.",
     "code.name_taken": "This nickname is already taken in this room. Choose another.",
     "code.name_invalid": "This nickname can't be used. Use visible letters, digits or symbols.",
     "code.name_reserved": "This nickname is reserved. Choose another.",
@@ -94,6 +93,8 @@ const STRINGS = {
     "code.room_locked": "Only the host can write in this room now.",
     "code.storage_unavailable": "The server can't save messages right now. Try again in a moment.",
     "code.server_error": "Something went wrong on the server. Try again.",
+    // -- bans: a banned visitor's notice and refused join or send ({until}: a date and time)
+    "code.banned": "The host has banned you from here until {until}.",
     "day.today": "Today",
     "day.yesterday": "Yesterday",
     "offline.title": "You are offline.",
@@ -205,7 +206,6 @@ const STRINGS = {
     "code.left.other": "{names} 님이 나갔습니다.",
     "code.joined.more": "{first} 님 외 {count}명이 들어왔습니다.",
     "code.left.more": "{first} 님 외 {count}명이 나갔습니다.",
-    "code.banned": "{name} 님이 호스트에 의해 방에서 내보내졌습니다.",
     "code.name_taken": "이 방에서 이미 쓰고 있는 닉네임입니다. 다른 닉네임을 골라 주세요.",
     "code.name_invalid": "쓸 수 없는 닉네임입니다. 보이는 글자, 숫자, 기호로 정해 주세요.",
     "code.name_reserved": "예약된 닉네임입니다. 다른 닉네임을 골라 주세요.",
@@ -227,6 +227,8 @@ const STRINGS = {
     "code.room_locked": "지금은 호스트만 이 방에 쓸 수 있습니다.",
     "code.storage_unavailable": "서버가 지금 메시지를 저장할 수 없습니다. 잠시 뒤에 다시 시도해 주세요.",
     "code.server_error": "서버에 문제가 생겼습니다. 다시 시도해 주세요.",
+    // -- bans: a banned visitor's notice and refused join or send ({until}: a date and time)
+    "code.banned": "호스트가 {until}까지 이곳에서 당신의 참여를 막았습니다.",
     "day.today": "오늘",
     "day.yesterday": "어제",
     "offline.title": "연결이 끊겼습니다.",
@@ -355,6 +357,11 @@ export function codeText(code, params, fallback = "", extra = {}) {
   const keys = typeof params.problem === "string"
     ? [`code.${code}.${params.problem}`, `code.${code}`] : [`code.${code}`];
   const filled = { ...extra, ...params };
+  if (typeof params.until === "string" && !Number.isNaN(Date.parse(params.until))) {
+    // A ban's end, in the reader's own way of writing dates and times.
+    filled.until = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" })
+      .format(new Date(params.until));
+  }
   for (const key of keys) {
     if (!(key in STRINGS.en)) continue;
     const text = t(key, filled);
