@@ -14,12 +14,14 @@ from . import (
     chat_service,
     events,  # noqa: F401  (events registers handlers)
     host_presence,
+    message_deletion,
     moderation_log,
     owner,
     pages,
     presence,
     presence_leases,
     rest,
+    room_settings,
     static_files,
 )
 from .config import load_config, socketio_async_mode
@@ -84,7 +86,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     rest.init_app(app)
     owner.init_app(app)
-    app.register_blueprint(moderation_log.bp)
+    if app.config["OWNER_PASSWORD"]:  # without an owner, no moderation routes exist
+        app.register_blueprint(moderation_log.bp)
+        app.register_blueprint(message_deletion.bp)
+    room_settings.init_app(app)
     app.register_blueprint(pages.bp)
     static_files.init_app(app)
     return app

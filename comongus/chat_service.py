@@ -20,7 +20,17 @@ from flask import Flask, current_app
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import announcer, bans, departures, host_presence, inbox, notify, owner, presence
+from . import (
+    announcer,
+    bans,
+    departures,
+    host_presence,
+    inbox,
+    notify,
+    owner,
+    presence,
+    room_settings,
+)
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
@@ -101,6 +111,10 @@ class ChatService:
             self._owners.add(sid)
             host_presence.owner_connected(sid)
 
+    def is_owner(self, sid: str) -> bool:
+        """Whether the connection's handshake carried the owner's session."""
+        return sid in self._owners
+
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
         last and the name has a token, the name stays for LEAVE_GRACE_SECONDS in case
@@ -163,6 +177,11 @@ class ChatService:
         if host is not None:
             ack["host"] = host.state()
         if joined.again:
+            try:
+                ack["settings"] = room_settings.settings_of(room)
+            except SQLAlchemyError as error:
+                raise StorageUnavailable("The room is unavailable right now; "
+                                         "try again.") from error
             # The same seat again: this socket has had every message of the room since
             # its first join (that ack's history, then live), so nothing is read again.
             return {**ack, "history": []}
@@ -170,6 +189,7 @@ class ChatService:
             with room_lock(room):  # no message slips between the history and the live stream
                 server.enter_room(sid, room, namespace=NAMESPACE)
                 history, more = self._history(room, since)
+                ack["settings"] = room_settings.settings_of(room)
         except SQLAlchemyError as error:
             log.error("join: history unavailable in room %r: %s", room,
                       error.__class__.__name__)
@@ -267,6 +287,15 @@ class ChatService:
         A `client_id` already stored for this user and room returns that first message
         and delivers nothing again.
         """
+        try:
+            room_settings.check_may_send(room, username)  # locked, slow mode; not the owner
+        except Refusal:
+            # A resend of a message stored before (its ack lost) is acked, not refused.
+            earlier = client_id is not None and store.message_with_client_id(
+                room, username, client_id)
+            if not earlier:
+                raise
+            return earlier
         with room_lock(room):
             try:
                 message, created = store.save_message(room, username, text, client_id)

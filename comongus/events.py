@@ -1,16 +1,20 @@
 """The Socket.IO events (contract v1.1, default namespace).
 
 In, from a client:
-    join {name, room, since?, token?}   ack(null, {user, users, history, more?, host?})
+    join {name, room, since?, token?}   ack(null, {user, users, history, settings, more?,
+                                                   host?})
                                          | ack(reason, {code, params})
     sendMessage text | {text, clientId?} ack(null, message) | ack(reason, {code, params})
     typing true|false                    no ack
     leave                                ack(null)
+    deleteMessage {id}                   the owner only: ack(null) | ack(reason, {code})
 Out, to clients:
     message {id, seq, user, text, room, date}   chat messages; admin notices add
                                                 {code, params}
     roomData {room, users: [{name}]}            when a room's members change
     typing {user, typing}                       to the others in the room
+    messageDeleted {id, room}                   to the room, when the owner deletes a message
+    roomSettings {room, locked, slowModeSeconds} to the room, when the owner changes them
     host {online, since}                        to every socket, when the owner comes or goes
                                                 (only with OWNER_PASSWORD)
 
@@ -27,7 +31,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from . import chat_service, owner
+from . import chat_service, message_deletion, owner
 from .extensions import socketio
 from .refusals import Refusal
 
@@ -81,6 +85,12 @@ def on_leave(payload=None):
     at once if it was the name's last connection."""
     chat_service.current().leave(request.sid)
     return (None,)
+
+
+@socketio.on("deleteMessage")
+def on_delete_message(payload=None):
+    """The owner deletes a message; the room gets `messageDeleted`."""
+    return _ack(message_deletion.delete_for, payload)
 
 
 @socketio.on("disconnect")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -69,6 +69,18 @@ class ModerationAction(Base):
     subject: Mapped[str] = mapped_column(Text, nullable=False)  # what it was done to, as JSON
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class RoomSetting(Base):
+    """What the owner set for a room: locked (only the owner writes), slow mode.
+
+    A room without a row has the defaults: open, no slow mode."""
+
+    __tablename__ = "room_settings"
+
+    room: Mapped[str] = mapped_column(String(255), primary_key=True)
+    locked: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class OwnerRead(Base):

@@ -14,7 +14,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import owner
-from .chat_service import StorageUnavailable
 from .models import ModerationAction
 from .payloads import iso_date
 from .refusals import Refusal
@@ -22,6 +21,14 @@ from .store import store
 from .validation import InvalidInput
 
 bp = Blueprint("moderation_log", __name__)
+
+
+@bp.errorhandler(Refusal)
+def refused(error: Refusal):
+    """As every REST refusal: `{error, code, params?}` and its status."""
+    from . import rest  # here, not above: rest imports chat_service, which imports this
+
+    return rest.refused(error)
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -51,13 +58,6 @@ def newest(limit: int = DEFAULT_PAGE) -> list[dict]:
              "address": row.address, "date": iso_date(row.created_at)} for row in rows]
 
 
-@bp.errorhandler(Refusal)
-def refused(error: Refusal):
-    status = getattr(error, "status", None) or (503 if error.code == "storage_unavailable"
-                                                else 400)
-    return jsonify(error=str(error), code=error.code), status
-
-
 @bp.get("/moderation-log")
 def read():
     """`{"results": [{id, action, subject, address, date}]}`, newest first; `limit`
@@ -73,5 +73,6 @@ def read():
     try:
         results = newest(int(raw))
     except SQLAlchemyError as error:
-        raise StorageUnavailable("The moderation log cannot be read right now.") from error
+        raise Refusal("The moderation log cannot be read right now.",
+                      "storage_unavailable") from error
     return jsonify(results=results)

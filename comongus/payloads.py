@@ -23,9 +23,12 @@ def socket_message(message: Row) -> dict:
 
 def _marked(payload: dict, name: str) -> dict:
     """`payload` with `host: true` if `name` is the owner's. A stored message is the
-    owner's when its username is OWNER_NAME: nobody else can post under it."""
+    owner's when its username is OWNER_NAME: nobody else can post under it. A
+    deleted message (its username emptied: message_deletion.py) adds `deleted: true`."""
     if owner.is_host_name(name):
         payload["host"] = True
+    elif name == "":
+        payload["deleted"] = True
     return payload
 
 

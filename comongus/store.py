@@ -134,6 +134,13 @@ class Store:
                 "created_at": datetime.now(UTC).replace(tzinfo=None)}).one()
         return message, True
 
+    def message_with_client_id(self, room: str, username: str, client_id: str) -> Row | None:
+        """The message `username` stored in `room` with `client_id`, if there is one."""
+        with self.engine.connect() as connection:
+            return connection.execute(_MESSAGE_ROWS.where(
+                Message.room == room, Message.username == username,
+                Message.client_id == client_id)).first()
+
     def latest_messages(self, room: str | None = None, limit: int = 100,
                         before_id: int | None = None, max_bytes: int | None = None) -> list[Row]:
         """The newest `limit` messages (of `room`, older than `before_id`), oldest first.

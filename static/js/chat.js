@@ -56,6 +56,13 @@ let typingSent = false;
 let typingSentAt = 0;
 let typingTimer = null;
 const typingNames = new Map(); // name -> timer that forgets a silent typist
+let isHost = false; // this page chats as the owner (the join ack lists it with host: true)
+let roomSettings = { locked: false, slowModeSeconds: 0 };
+// Under the composer: "This room is locked", or the slow-mode hint.
+const roomNotice = view.el("p", "composer-notice");
+roomNotice.hidden = true;
+roomNotice.setAttribute("role", "status");
+dom.composer.before(roomNotice);
 
 // ------------------------------------------------------------ joining
 
@@ -148,6 +155,9 @@ const handlers = {
 
   joined({ user, users, first }) {
     me = user;
+    isHost = users.some((entry) => entry.host && sameName(entry.name, user));
+    if (isHost) for (const item of dom.messages.querySelectorAll("li.msg")) view.offerDelete(item);
+    drawRoomSettings();
     countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
     remember(ROOM_KEY, connection.room);
@@ -184,6 +194,7 @@ const handlers = {
       dom.messages.append(view.renderNotice(message));
     } else {
       const item = view.renderMessage(message, { own });
+      if (isHost) view.offerDelete(item);
       view.insertBySeq(dom.messages, item, message.seq);
       stopShowingTyping(message.user);
       if (!own) countUnread();
@@ -191,6 +202,15 @@ const handlers = {
     scheduleDays();
     afterAppend(stick);
     if (!loadingEarlier) updateLoadEarlier(); // else once the page is in (keeping the focus)
+  },
+
+  messageDeleted({ id }) {
+    view.showDeleted(dom.messages, id);
+  },
+
+  roomSettings({ locked, slowModeSeconds }) {
+    roomSettings = { locked: Boolean(locked), slowModeSeconds: Number(slowModeSeconds) || 0 };
+    drawRoomSettings();
   },
 
   roomData(users) {
@@ -266,6 +286,19 @@ function drawPeople(users) {
     .sort((a, b) => a.localeCompare(b));
   dom.people.replaceChildren(...names.map((name) => view.renderPerson(name, { self: sameName(name, me) })));
   dom.peopleCount.textContent = String(names.length);
+}
+
+/** The room's lock and slow mode, said above the composer; a lock disables it for visitors. */
+function drawRoomSettings() {
+  const { locked, slowModeSeconds } = roomSettings;
+  let text = "";
+  if (locked) text = t("moderation.locked");
+  else if (slowModeSeconds > 0 && !isHost) text = t("moderation.slowMode", { seconds: slowModeSeconds });
+  roomNotice.textContent = text;
+  roomNotice.hidden = !text;
+  const closed = locked && !isHost;
+  dom.text.disabled = closed;
+  for (const button of dom.composer.querySelectorAll("button")) button.disabled = closed;
 }
 
 function drawTyping() {
@@ -467,6 +500,13 @@ function fitComposer() {
   dom.text.style.height = `${Math.min(dom.text.scrollHeight, 160)}px`;
 }
 
+/** The owner's "Delete" on a message. */
+function onMessagesClick(event) {
+  const button = event.target.closest("button[data-action=\"delete\"]");
+  const item = button && button.closest("li.msg[data-id]");
+  if (item && connection && isHost) connection.deleteMessage(Number(item.dataset.id));
+}
+
 function onOutboxClick(event) {
   const button = event.target.closest("button[data-action]");
   const item = button && button.closest("li[data-client-id]");
@@ -524,6 +564,7 @@ dom.text.addEventListener("keydown", onComposerKeydown);
 dom.text.addEventListener("input", onComposerInput);
 dom.text.addEventListener("blur", () => setTyping(false));
 dom.outbox.addEventListener("click", onOutboxClick);
+dom.messages.addEventListener("click", onMessagesClick);
 dom.loadEarlier.addEventListener("click", onLoadEarlier);
 dom.jump.addEventListener("click", scrollToBottom);
 dom.scroller.addEventListener("scroll", () => {
@@ -532,6 +573,7 @@ dom.scroller.addEventListener("scroll", () => {
 dom.leave.addEventListener("click", onLeave);
 dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
+  drawRoomSettings();
   if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);
   view.refreshCoded(dom.joinForm);

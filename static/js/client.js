@@ -119,6 +119,7 @@ export function fromRest(row) {
     text: row.text,
     room: row.roomname ?? row.room,
     date: row.date,
+    ...(row.deleted ? { deleted: true } : {}),
   };
 }
 
@@ -298,6 +299,13 @@ export class ChatConnection {
     socket.on("message", (message) => this.deliver(() => this.receive(message)));
     socket.on("roomData", (data) => this.deliver(() => this.on.roomData((data && data.users) || [])));
     socket.on("typing", (data) => this.deliver(() => this.on.typing(data)));
+    // Moderation: a message the owner deleted, the room's lock and slow mode.
+    socket.on("messageDeleted", (data) => this.deliver(() => {
+      if (data && data.room === this.room && this.on.messageDeleted) this.on.messageDeleted(data);
+    }));
+    socket.on("roomSettings", (data) => this.deliver(() => {
+      if (data && data.room === this.room && this.on.roomSettings) this.on.roomSettings(data);
+    }));
   }
 
   get state() {
@@ -379,6 +387,7 @@ export class ChatConnection {
         users: (result && result.users) || [],
         first,
       });
+      if (result && result.settings && this.on.roomSettings) this.on.roomSettings(result.settings);
       for (const action of held) action();
       // A `since` replay is capped (in count and bytes): when the server says it
       // left messages out (`more`), or it came back full, fetch the rest over REST.
@@ -540,6 +549,11 @@ export class ChatConnection {
 
   typing(isTyping) {
     if (this.joined) this.socket.emit("typing", Boolean(isTyping));
+  }
+
+  /** The owner deletes message `id`; the room (this page too) gets messageDeleted. */
+  deleteMessage(id) {
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("deleteMessage", { id }, () => {});
   }
 
   /** Leave the room for good: ack, then close the connection. */

@@ -135,6 +135,11 @@ const STRINGS = {
     "owner.notificationTitle": "{user} in {room}",
     "host.online": "The host is here",
     "host.away": "The host is away: leave a note and they will see it",
+    // Moderation: a deleted message's place, a locked room, slow mode.
+    "moderation.deleted": "message deleted",
+    "moderation.delete": "Delete",
+    "moderation.locked": "This room is locked: only the host can write in it.",
+    "moderation.slowMode": "Slow mode: one message every {seconds} s.",
   },
   ko: {
     "skip": "본문으로 건너뛰기",
@@ -264,6 +269,11 @@ const STRINGS = {
     "owner.notificationTitle": "{room}의 {user}",
     "host.online": "호스트가 여기 있어요",
     "host.away": "호스트가 자리에 없어요: 메모를 남기면 호스트가 볼 거예요",
+    // Moderation: a deleted message's place, a locked room, slow mode.
+    "moderation.deleted": "삭제된 메시지입니다",
+    "moderation.delete": "삭제",
+    "moderation.locked": "이 방은 잠겨 있어 호스트만 쓸 수 있습니다.",
+    "moderation.slowMode": "슬로 모드: {seconds}초에 한 번 보낼 수 있습니다.",
   },
 };
 

@@ -113,6 +113,7 @@ export function placeDays(list) {
 
 /** One chat message; `own` marks the reader's own messages. */
 export function renderMessage(message, { own = false } = {}) {
+  if (message.deleted) return renderTombstone(message);
   const item = el("li", "msg");
   item.dataset.seq = String(message.seq);
   item.dataset.id = String(message.id);
@@ -121,6 +122,34 @@ export function renderMessage(message, { own = false } = {}) {
   item.append(meta, renderText(message.text, "msg-text"));
   if (own) makeOwn(item);
   return item;
+}
+
+/** A deleted message: a line saying so keeps its place (and its seq). */
+export function renderTombstone(message) {
+  const item = el("li", "msg msg-deleted");
+  item.dataset.seq = String(message.seq);
+  item.dataset.id = String(message.id);
+  const text = el("p", "msg-text", t("moderation.deleted"));
+  text.dataset.i18n = "moderation.deleted";
+  item.append(text);
+  return item;
+}
+
+/** The owner deleted message `id`: whatever shows it under `root` becomes a tombstone. */
+export function showDeleted(root, id) {
+  for (const item of root.querySelectorAll(`li.msg[data-id="${Number(id)}"]`)) {
+    item.replaceWith(renderTombstone({ id, seq: item.dataset.seq }));
+  }
+}
+
+/** The owner's "Delete" on a message (once). */
+export function offerDelete(item) {
+  if (item.classList.contains("msg-deleted") || item.querySelector("[data-action=\"delete\"]")) return;
+  const button = el("button", "link-button msg-delete", t("moderation.delete"));
+  button.type = "button";
+  button.dataset.i18n = "moderation.delete";
+  button.dataset.action = "delete";
+  item.querySelector(".msg-meta").append(" ", button);
 }
 
 /** Show a message as the reader's own (a bubble on the right, with a status). */
@@ -265,7 +294,12 @@ export function renderBoardEntry(message) {
   room.href = `/?${new URLSearchParams({ room: message.room })}`;
   room.dataset.room = message.room;
   meta.append(el("span", "board-user", message.user), " ", room, " ", renderTime(message.date, true));
-  item.append(meta, el("p", "board-text", message.text));
+  const text = el("p", "board-text", message.deleted ? t("moderation.deleted") : message.text);
+  if (message.deleted) {
+    item.classList.add("board-deleted");
+    text.dataset.i18n = "moderation.deleted";
+  }
+  item.append(meta, text);
   return item;
 }
 
