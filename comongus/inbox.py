@@ -32,7 +32,8 @@ def unread_rooms(owner_name: str) -> list[dict]:
                      func.max(Message.seq).label("latest_seq"))
               .select_from(Message.__table__.outerjoin(read, read.c.room == Message.room))
               .where(Message.seq > func.coalesce(read.c.read_seq, 0),
-                     Message.username != owner_name)
+                     Message.username != owner_name,
+                     Message.username != "")  # a deleted message (message_deletion.py)
               .group_by(Message.room).subquery())
     query = (select(unread.c.unread, Message.id, Message.room, Message.username,
                     Message.text, Message.created_at)

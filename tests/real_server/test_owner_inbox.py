@@ -53,6 +53,19 @@ def test_rooms_with_unread_messages_newest_first_and_read_on_request(servers, da
     assert inbox(server.url) == [("porch", 1, "Back again."), ("garden", 1, "You are welcome.")]
 
 
+def test_a_deleted_message_is_not_waiting(servers):
+    server = servers(OWNER)
+    post_message(server.url, "porch", "Vera", "Hello?")
+    spam = post_message(server.url, "porch", "Spammer", "Buy now")
+    post_message(server.url, "cellar", "Spammer", "Buy now")
+    cellar_spam = requests.get(server.url + "/messages?roomname=cellar", timeout=5).json()
+    assert inbox(server.url) == [("cellar", 1, "Buy now"), ("porch", 2, "Buy now")]
+    for message_id in (spam["id"], cellar_spam["results"][0]["id"]):
+        assert requests.delete(f"{server.url}/messages/{message_id}", headers=BEARER,
+                               timeout=5).status_code == 204
+    assert inbox(server.url) == [("porch", 1, "Hello?")]
+
+
 def test_the_owner_reads_a_room_by_joining_it_and_while_in_it(servers, clients):
     server = servers(OWNER)
     post_message(server.url, "porch", "Vera", "Hello?")
