@@ -14,6 +14,7 @@ from . import (
     chat_service,
     events,  # noqa: F401  (events registers handlers)
     host_presence,
+    inbox,
     message_deletion,
     moderation_log,
     owner,
@@ -86,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     rest.init_app(app)
     owner.init_app(app)
+    app.register_blueprint(inbox.bp)
     if app.config["OWNER_PASSWORD"]:  # without an owner, no moderation routes exist
         app.register_blueprint(moderation_log.bp)
         app.register_blueprint(message_deletion.bp)

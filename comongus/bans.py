@@ -40,7 +40,7 @@ from socketio import PubSubManager
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import moderation_log, owner, rest
+from . import moderation_log, owner
 from .extensions import socketio
 from .limits import client_key
 from .models import Ban as BanRow
@@ -52,7 +52,7 @@ from .validation import InvalidInput, clean_name, clean_room, reading_keys
 log = logging.getLogger(__name__)
 
 bp = Blueprint("bans", __name__)
-bp.register_error_handler(Refusal, rest.refused)  # `{error, code}` and the code's status
+bp.register_error_handler(Refusal, Refusal.response)  # `{error, code}` and the code's status
 
 CACHE_SECONDS = 1.0
 MAX_MINUTES = 525_600  # a year

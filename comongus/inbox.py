@@ -10,16 +10,41 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import owner
 from .extensions import socketio
 from .models import Message, OwnerRead, Room
+from .refusals import Refusal
 from .store import store
+from .validation import InvalidInput, clean_room
 
 log = logging.getLogger(__name__)
+
+bp = Blueprint("inbox", __name__)
+bp.register_error_handler(Refusal, Refusal.response)  # 404 without an owner, 401, 403
+
+
+@bp.get("/owner/inbox")
+def inbox_rooms():
+    """Every room with messages the owner has not read, the newest first:
+    `{results: [{roomname, unread, latest: {id, username, text, date}}]}`."""
+    owner.authorize(state_changing=False)
+    return jsonify(results=unread_rooms(owner.owner_name()))
+
+
+@bp.post("/owner/inbox/<path:room>/read")
+def inbox_read(room: str):
+    """The owner has read `room` up to its latest message: 204."""
+    owner.authorize()
+    try:
+        room = clean_room(room)
+    except InvalidInput as error:
+        return jsonify(error=str(error), code=error.code), 400
+    mark_read(room)
+    return "", 204
 
 MAX_ROOMS = 200  # rooms listed at most: a page of them is more than an owner reads
 

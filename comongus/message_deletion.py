@@ -18,7 +18,7 @@ from flask import Blueprint
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import chat_service, moderation_log, owner, rest
+from . import chat_service, moderation_log, owner
 from .chat_service import StorageUnavailable
 from .extensions import socketio
 from .models import Message
@@ -30,7 +30,7 @@ from .validation import MAX_COUNT, InvalidInput
 log = logging.getLogger(__name__)
 
 bp = Blueprint("message_deletion", __name__)
-bp.register_error_handler(Refusal, rest.refused)
+bp.register_error_handler(Refusal, Refusal.response)
 
 
 class NotFound(Refusal):

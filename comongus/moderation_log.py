@@ -26,9 +26,7 @@ bp = Blueprint("moderation_log", __name__)
 @bp.errorhandler(Refusal)
 def refused(error: Refusal):
     """As every REST refusal: `{error, code, params?}` and its status."""
-    from . import rest  # here, not above: rest imports chat_service, which imports this
-
-    return rest.refused(error)
+    return error.response()
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500

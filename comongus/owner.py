@@ -39,7 +39,7 @@ from . import pages
 from .config import SettingError
 from .limits import AddressBuckets
 from .refusals import Refusal
-from .validation import InvalidInput, clean_name, clean_room, reading_keys
+from .validation import InvalidInput, clean_name, reading_keys
 
 log = logging.getLogger(__name__)
 
@@ -284,30 +284,6 @@ def sign_out():
     """Sign out: 204, and the session cookie is cleared."""
     authorize()
     session.clear()
-    return "", 204
-
-
-@bp.get("/owner/inbox")
-def inbox_rooms():
-    """Every room with messages the owner has not read, the newest first:
-    `{results: [{roomname, unread, latest: {id, username, text, date}}]}`."""
-    authorize(state_changing=False)
-    from . import inbox  # here: at the top, inbox -> store -> payloads -> owner is a cycle
-
-    return jsonify(results=inbox.unread_rooms(owner_name()))
-
-
-@bp.post("/owner/inbox/<path:room>/read")
-def inbox_read(room: str):
-    """The owner has read `room` up to its latest message: 204."""
-    authorize()
-    from . import inbox
-
-    try:
-        room = clean_room(room)
-    except InvalidInput as error:
-        return jsonify(error=str(error), code=error.code), 400
-    inbox.mark_read(room)
     return "", 204
 
 

@@ -9,6 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
+
+# The HTTP status of each code over REST; the rest are 400.
+STATUSES = {"name_taken": 409, "banned": 403, "rate_limited": 429, "storage_unavailable": 503,
+            "server_error": 500}
+
+
+def json_error(status: int, message: str, code: str, **params):
+    """A REST error: `{"error", "code", "params"?}` and its status."""
+    body = {"error": message, "code": code}
+    if params:
+        body["params"] = params
+    return jsonify(body), status
+
 
 class Refusal(Exception):
     """A request the chat refuses; `code` names the rule, `params` fill the message in."""
@@ -24,3 +38,11 @@ class Refusal(Exception):
     def ack(self) -> tuple[str, dict]:
         """The error ack's arguments: the sentence, then `{code, params}`."""
         return str(self), {"code": self.code, "params": self.params}
+
+    def response(self):
+        """The REST answer: the error body, the code's status, and `Retry-After` when the
+        refusal says when to try again. Every blueprint's Refusal handler returns it."""
+        status = getattr(self, "status", None) or STATUSES.get(self.code, 400)
+        answer, status = json_error(status, str(self), self.code, **self.params)
+        retry_after = getattr(self, "retry_after", None)
+        return answer, status, {"Retry-After": str(retry_after)} if retry_after else {}

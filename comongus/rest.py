@@ -14,7 +14,7 @@ from . import chat_service, owner, presence
 from .chat_service import StorageUnavailable
 from .limits import AddressBuckets
 from .payloads import members, rest_message
-from .refusals import Refusal
+from .refusals import Refusal, json_error
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
 
@@ -33,28 +33,15 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
 
 
-# The status of each refusal's code; the rest are 400.
-STATUSES = {"name_taken": 409, "banned": 403, "rate_limited": 429, "storage_unavailable": 503,
-            "server_error": 500}
 # The code of each HTTP error Flask or Werkzeug raises on a REST path.
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
               429: "rate_limited", 503: "storage_unavailable"}
 
 
-def _error(status: int, message: str, code: str, **params):
-    body = {"error": message, "code": code}
-    if params:
-        body["params"] = params
-    return jsonify(body), status
-
-
 @bp.errorhandler(Refusal)
 def refused(error: Refusal):
     """Bad input, a held name, a database or Redis that does not answer: 4xx or 503."""
-    status = getattr(error, "status", None) or STATUSES.get(error.code, 400)
-    answer, status = _error(status, str(error), error.code, **error.params)
-    retry_after = getattr(error, "retry_after", None)
-    return answer, status, {"Retry-After": str(retry_after)} if retry_after else {}
+    return error.response()
 
 
 @bp.after_app_request
@@ -70,13 +57,13 @@ def vary_on_origin(response):
 
 
 @bp.app_errorhandler(HTTPException)
-def http_error(error: HTTPException):
+def httpjson_error(error: HTTPException):
     """REST paths (and what lies under them: /messages/7) answer errors (404, 405, 413,
     ...) in JSON; pages keep HTML."""
     if _is_rest(request.path):
         status = error.code or 500
         code = HTTP_CODES.get(status, "bad_request" if status < 500 else "server_error")
-        return _error(status, error.description or error.name, code)
+        return json_error(status, error.description or error.name, code)
     return error
 
 
@@ -126,7 +113,7 @@ def post_message():
     posts = current_app.extensions["comongus.rest_posts"]
     address = request.remote_addr or ""
     if not posts.take(address):
-        answer, status = _error(429, "Too many posts from your address; wait a moment.",
+        answer, status = json_error(429, "Too many posts from your address; wait a moment.",
                                 "rate_limited")
         return answer, status, {"Retry-After": str(posts.retry_after(address))}
     if not request.is_json:
@@ -153,7 +140,7 @@ def host():
     """Whether the owner is here: `{online, since}`; 404 when there is no owner."""
     host_presence = current_app.extensions.get("comongus.host_presence")
     if host_presence is None:
-        return _error(404, "There is no owner here.", "not_found")
+        return json_error(404, "There is no owner here.", "not_found")
     return jsonify(host_presence.state())
 
 

@@ -35,9 +35,7 @@ bp = Blueprint("room_settings", __name__)
 @bp.errorhandler(Refusal)
 def refused(error: Refusal):
     """As every REST refusal: `{error, code, params?}` and its status."""
-    from . import rest  # here, not above: rest imports chat_service, which imports this
-
-    return rest.refused(error)
+    return error.response()
 
 MAX_SLOW_MODE_SECONDS = 3600
 DEFAULTS = {"locked": False, "slowModeSeconds": 0}
