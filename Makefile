@@ -24,3 +24,6 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check comongus tests benchmarks app.py
+	@# A merge conflict left in any text file fails the lint, with its place.
+	@! grep -rnE '^(<<<<<<<|>>>>>>>)( |$$)' --exclude-dir=node_modules --exclude-dir=.venv \
+		--exclude-dir=.git --exclude-dir=artifacts --exclude-dir=results .
