@@ -445,14 +445,21 @@ async function onLoadEarlier() {
   if (loaded && !dom.loadEarlier.hidden && dom.scroller.scrollTop < TOP_PX) onLoadEarlier();
 }
 
-/** A phone's keyboard has no Shift+Enter to speak of: a short placeholder there. */
+/** The Enter / Shift+Enter hint where there are keys to press and room to read it
+ *  whole; a short placeholder on a phone (no Shift+Enter to speak of) and in a
+ *  narrow panel (/intro, /embed), where the hint would be cut. */
 function fitPlaceholder() {
-  const key = roomyInput.matches ? "chat.placeholder" : "chat.placeholderShort";
+  const style = getComputedStyle(dom.text);
+  const room = dom.text.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const measure = (fitPlaceholder.canvas ||= document.createElement("canvas")).getContext("2d");
+  measure.font = style.font;
+  const fits = measure.measureText(t("chat.placeholder")).width <= room;
+  const key = keyboard.matches && fits ? "chat.placeholder" : "chat.placeholderShort";
   dom.text.dataset.i18nPlaceholder = key;
   dom.text.placeholder = t(key);
 }
 
-const roomyInput = matchMedia("(hover: hover) and (pointer: fine) and (min-width: 600px)");
+const keyboard = matchMedia("(hover: hover) and (pointer: fine)");
 
 // ------------------------------------------------------------ typing and sending
 
@@ -574,6 +581,7 @@ dom.leave.addEventListener("click", onLeave);
 dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
   drawRoomSettings();
+  fitPlaceholder();
   if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);
   view.refreshCoded(dom.joinForm);
@@ -583,7 +591,8 @@ onLanguageChange(() => {
 dom.messages.addEventListener("pointerdown", onTimePress);
 document.addEventListener("visibilitychange", onVisibilityChange);
 window.addEventListener("storage", onStorage);
-roomyInput.addEventListener("change", fitPlaceholder);
+keyboard.addEventListener("change", fitPlaceholder);
+new ResizeObserver(fitPlaceholder).observe(dom.text); // also when the panel first shows
 fitPlaceholder();
 watchTop();
 attachCounter(dom.text, settings.maxText);

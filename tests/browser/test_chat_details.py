@@ -110,6 +110,22 @@ def test_the_composer_fits_the_device(server, people, size):
         return c.measureText(box.placeholder).width < box.clientWidth; }""")
 
 
+def test_the_composer_hint_is_never_cut_in_a_narrow_panel(server, people):
+    # /intro at desktop size: a keyboard, but the chat beside the text is narrow.
+    ann = people(server.url, **SIZES["desktop"])
+    ann.goto("/intro")
+    ann.page.locator("#join-name").fill("Ann")
+    ann.page.locator("#join-form button[type=submit]").click()
+    ann.wait_joined("Ann")
+    box = ann.page.locator("#composer-text")
+    for language in ("en", "ko"):
+        ann.page.locator("#lang-switch").select_option(language)
+        assert box.evaluate("""box => { const c = document.createElement("canvas").getContext("2d");
+            c.font = getComputedStyle(box).font;
+            return c.measureText(box.placeholder).width < box.clientWidth; }"""), (
+            box.get_attribute("placeholder"))
+
+
 def test_few_messages_sit_at_the_bottom_next_to_the_composer(server, people, size):
     room = f"anchored-{size}"
     post_message(server.url, room, "Bot", "the only message")
