@@ -355,9 +355,12 @@ def test_join_answers_in_the_contract_shape_and_stores_nothing(app, stored_count
         assert_error(ack)
         return
     assert ack is not None and ack[0] is None and len(ack) == 2, ack
-    # A replay (`since`) also says whether it left messages out for REST to page.
+    # A replay (`since`) also says whether it left messages out for REST to page; every
+    # join says the room's settings (v1.1); no owner here, so no `host`.
     replay = payload.get("since") is not None
-    assert set(ack[1]) == {"user", "users", "history"} | ({"more"} if replay else set())
+    assert set(ack[1]) == {"user", "users", "history", "settings"} | (
+        {"more"} if replay else set())
+    assert ack[1]["settings"] == {"locked": False, "slowModeSeconds": 0}
     assert not replay or isinstance(ack[1]["more"], bool)
     assert ack[1]["user"] == {"name": clean_person(payload["name"]),
                               "room": clean_label(payload["room"], MAX_ROOM)}
