@@ -563,6 +563,7 @@ function remembered(key) {
 // ------------------------------------------------------------ start
 
 dom.joinForm.addEventListener("submit", onJoinSubmit);
+dom.joinForm.querySelector("button[type=submit]").disabled = false;
 dom.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   sendTyped();

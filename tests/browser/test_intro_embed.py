@@ -50,6 +50,24 @@ def test_embed_name_taken_is_shown_in_the_panel(server, people):
     assert second.dialogs == []
 
 
+def test_join_typed_before_the_script_runs_keeps_the_nickname(server, people):
+    """On a slow line the form shows before chat.js runs; Join waits for it
+    instead of reloading the page and dropping what was typed."""
+    person = people(server.url)
+    held = []
+    person.page.route("**/static/js/chat*.js", lambda route: held.append(route))
+    person.page.goto(server.url + "/embed?room=slowline", wait_until="commit")
+    person.page.get_by_label("Nickname").fill("Early")
+    expect(person.page.get_by_role("button", name="Join")).to_be_disabled()
+    person.page.get_by_label("Nickname").press("Enter")
+    assert "name=" not in person.page.url and held, person.page.url
+    for route in held:
+        route.continue_()
+    person.page.get_by_role("button", name="Join").click()
+    expect(person.page.locator("#people .person", has_text="Early")).to_be_visible()
+    assert person.errors == []
+
+
 def test_embed_without_room_asks_for_one(server, people):
     person = people(server.url)
     person.goto("/embed")
