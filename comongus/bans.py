@@ -244,7 +244,7 @@ def init_app(app: Flask) -> None:
     """The bans of the app and their routes (after Socket.IO and the chat service)."""
     bans = Bans(app)
     app.extensions["comongus.bans"] = bans
-    app.extensions["comongus.server_signals"].on(SIGNAL, bans.heard)
+    server_signals.on(app, SIGNAL, bans.heard)
     app.register_blueprint(bp)
 
 

@@ -110,16 +110,24 @@ class ServerSignals:
 
 
 def init_app(app: Flask) -> None:
-    """The app's signals (after presence, which makes the Redis client, and Socket.IO)."""
-    signals = ServerSignals(app)
-    app.extensions["comongus.server_signals"] = signals
+    """The app's signals, ready for handlers (after presence, which makes the Redis
+    client); `start_listening` starts hearing them."""
+    app.extensions["comongus.server_signals"] = ServerSignals(app)
+
+
+def start_listening(app: Flask) -> None:
+    """With Redis, hear the channel from now on (after Socket.IO, whose background
+    task runs the listener)."""
+    signals = app.extensions["comongus.server_signals"]
     if signals.redis is not None:
         socketio.start_background_task(signals.listen)
 
 
-def on(topic: str, handler: Handler) -> None:
-    current_app.extensions["comongus.server_signals"].on(topic, handler)
+def on(app: Flask, topic: str, handler: Handler) -> None:
+    """Have `handler` called in every process on each `topic` signal (one per topic)."""
+    app.extensions["comongus.server_signals"].on(topic, handler)
 
 
 def send(topic: str, data: Any) -> None:
+    """Signal `topic` with `data` (JSON) to every process of the chat, this one too."""
     current_app.extensions["comongus.server_signals"].send(topic, data)
