@@ -37,7 +37,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from . import pages, server_signals
 from .config import SettingError
-from .limits import AddressBuckets
+from .limits import AddressBuckets, SharedAddressBuckets
 from .refusals import Refusal
 from .validation import InvalidInput, clean_name, reading_keys
 
@@ -91,9 +91,16 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionPerScheme()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Every process spends from one budget per address when there are several.
+    burst = app.config["OWNER_SIGNIN_BURST"]
     per_second = app.config["OWNER_SIGNINS_PER_MINUTE"] / 60
-    app.extensions["comongus.owner_signins"] = AddressBuckets(
-        app.config["OWNER_SIGNIN_BURST"], per_second)
+    redis = app.extensions.get("comongus.redis")
+    if redis is None:
+        tries = AddressBuckets(burst, per_second)
+    else:
+        tries = SharedAddressBuckets(redis, app.config["REDIS_PREFIX"] + "signins:", burst,
+                                     per_second)
+    app.extensions["comongus.owner_signins"] = tries
     app.register_blueprint(bp)
 
 
