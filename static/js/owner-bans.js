@@ -16,7 +16,8 @@ let bans = null; // the last answer, re-drawn when the language changes
 const lifting = new Set(); // ids whose DELETE is under way: their Lift stays disabled
 let asked = 0; // GET /bans requests made so far
 let staleUpTo = 0; // answers to requests up to this one were asked before the last lift
-let outcome = null; // what the last Lift came to: {element, key, params}, re-said in a new language
+let statusKey = null; // what the status line says when not a list: empty, or not loaded
+let outcome = null; // what the last Lift came to: {element, say}, said again in a new language
 
 function who(ban) {
   return ban.name ?? t("owner.banAddress", { address: ban.address });
@@ -48,15 +49,17 @@ function row(ban) {
   return item;
 }
 
-function showStatus(key, params = {}) {
-  status.textContent = t(key, params);
+function showStatus(key) {
+  delete status.dataset.i18n; // from here on this module says what it says
+  statusKey = key;
+  status.textContent = t(key);
   status.hidden = false;
 }
 
-function tell(element, key, params) {
+function tell(element, say) {
   for (const note of [said, error]) note.hidden = note !== element;
-  outcome = { element, key, params };
-  element.textContent = t(key, params);
+  outcome = { element, say };
+  element.textContent = say();
 }
 
 function liftButton(id) {
@@ -65,13 +68,14 @@ function liftButton(id) {
 
 /** Draw the last answer; the Lift button that had the focus keeps it. */
 export function drawBans() {
+  if (outcome) outcome.element.textContent = outcome.say();
+  if (statusKey) status.textContent = t(statusKey);
   if (bans === null) return;
   const focused = document.activeElement?.closest?.("#bans [data-ban-id]")?.dataset.banId;
   list.replaceChildren(...bans.map(row));
   if (focused) liftButton(focused)?.focus();
   if (bans.length === 0) showStatus("owner.bansEmpty");
   else status.hidden = true;
-  if (outcome) outcome.element.textContent = t(outcome.key, outcome.params);
 }
 
 export async function refreshBans() {
@@ -100,7 +104,8 @@ async function liftBan(ban) {
     } else {
       const button = liftButton(ban.id);
       if (button) button.disabled = false;
-      tell(error, "owner.liftFailed", { who: who(ban), reason: failureText(failure.code) });
+      tell(error, () => t("owner.liftFailed",
+        { who: who(ban), reason: failureText(failure.code) }));
     }
   } finally {
     lifting.delete(ban.id);
@@ -115,6 +120,6 @@ function forget(ban, key) {
   staleUpTo = asked;
   item?.remove();
   if (bans.length === 0) showStatus("owner.bansEmpty");
-  tell(said, key, { who: who(ban) });
+  tell(said, () => t(key, { who: who(ban) }));
   (next?.querySelector("button") ?? heading).focus();
 }

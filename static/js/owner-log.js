@@ -15,6 +15,7 @@ const status = document.getElementById("log-status");
 
 let entries = null; // the last answer, re-drawn when the language changes
 let drawn = ""; // the answer now on the page, so an unchanged one is not drawn again
+let failed = false; // the last request failed: the status line says so
 
 function banSentence(verb, subject) {
   const target = typeof subject.name === "string" ? "name" : "address";
@@ -86,27 +87,38 @@ function row(entry, sentence) {
   return item;
 }
 
+/** The status line: not loaded, nothing logged yet, or only the latest shown. */
+function drawStatus() {
+  if (!failed && entries === null) return; // "Loading…", from the template
+  delete status.dataset.i18n; // from here on this module says what it says
+  status.textContent = failed ? t("owner.logFailed")
+    : entries.length === 0 ? t("owner.logEmpty")
+      : entries.length === LIMIT ? t("owner.logLatest", { count: LIMIT }) : "";
+  status.hidden = status.textContent === "";
+}
+
 export function drawLog() {
+  drawStatus();
   if (entries === null) return;
   const said = sentences(entries, entries.length < LIMIT);
   list.replaceChildren(...entries.map((entry, index) => row(entry, said[index])));
-  status.textContent = entries.length === 0 ? t("owner.logEmpty")
-    : entries.length === LIMIT ? t("owner.logLatest", { count: LIMIT }) : "";
-  status.hidden = entries.length > 0 && entries.length < LIMIT;
 }
 
 export async function refreshLog() {
   try {
     const results = (await ownerRequest(`/moderation-log?limit=${LIMIT}`)).results;
+    failed = false;
     const answer = JSON.stringify(results);
-    if (answer === drawn) return;
+    if (answer === drawn) {
+      drawStatus();
+      return;
+    }
     drawn = answer;
     entries = results;
     drawLog();
   } catch (failure) {
     if (!(failure instanceof OwnerRequestFailed)) throw failure;
-    drawn = ""; // the next answer replaces this message, even if the log is unchanged
-    status.textContent = t("owner.logFailed");
-    status.hidden = false;
+    failed = true;
+    drawStatus();
   }
 }

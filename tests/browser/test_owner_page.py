@@ -279,6 +279,10 @@ def test_bans_and_the_log_in_korean_on_a_phone(owner_server, people):
         f"미나 님을 {in_readers_time(person, made['expires'])}까지 phone-room 방에서 차단했어요.")
     assert person.page.evaluate("document.documentElement.scrollWidth") <= 375
     assert person.axe() == []
+    person.page.locator("#lang-switch").select_option("en")  # both lists say it again
+    expect(row).to_contain_text("in room phone-room · until")
+    expect(person.page.locator("#log")).to_contain_text("Banned 미나 from room phone-room")
+    person.page.locator("#lang-switch").select_option("ko")
     row.get_by_role("button", name="해제").tap()
     expect(person.page.locator("#bans-said")).to_have_text("미나 차단을 해제했어요.")
     expect(person.page.locator("#log")).to_contain_text(
