@@ -1,10 +1,12 @@
 """Room settings the owner sets: a lock (only the owner may send) and slow mode
 (everyone else may send one message per `slowModeSeconds`).
 
-The settings live in the `room_settings` table, so they outlive a restart. With
-REDIS_URL set every send reads them from the database, the one place every
-process agrees on; with one process (no REDIS_URL) that process is the only
-writer, so it keeps what it read or wrote in memory. Slow mode's "last sent" is
+The settings live in the `room_settings` table, so they outlive a restart, and
+every process keeps what it read in memory. A change is announced to every
+process as a server signal (`server_signals`), which drops the room's settings
+from each one's memory, so its next send reads them again. With REDIS_URL a
+process also reads them again after CACHE_SECONDS, which bounds how late it
+sees a change whose signal it missed. Slow mode's "last sent" is
 kept in Redis when there is one (a key per name that expires with the wait,
 set atomically, so two processes cannot both let a message through), else in
 memory.
@@ -20,7 +22,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from . import moderation_log, owner
+from . import moderation_log, owner, server_signals
 from .extensions import socketio
 from .models import RoomSetting
 from .refusals import Refusal, StorageUnavailable
@@ -40,6 +42,8 @@ def refused(error: Refusal):
 MAX_SLOW_MODE_SECONDS = 3600
 DEFAULTS = {"locked": False, "slowModeSeconds": 0}
 MAX_REMEMBERED = 10_000  # rooms' settings or names' last sends kept in memory, at most
+CACHE_SECONDS = 1.0  # with several processes, how long one trusts what it read
+SIGNAL = "room_settings"  # the server signal of a change, with the room's name
 
 
 class RoomLocked(Refusal):
@@ -56,16 +60,28 @@ class SlowMode(Refusal):
 
 
 class LocalState:
-    """One process's memory: rooms' settings (no REDIS_URL only) and last sends."""
+    """One process's memory: rooms' settings as last read, and names' last sends."""
 
-    def __init__(self, cache_settings: bool) -> None:
+    def __init__(self, cache_seconds: float | None) -> None:
         self.lock = threading.Lock()
-        self.settings: dict[str, dict] | None = {} if cache_settings else None
+        self.cache_seconds = cache_seconds  # None: kept until a change (one process)
+        self.settings: dict[str, tuple[dict, float]] = {}  # room -> (settings, read at)
         self.next_send: dict[tuple[str, str], float] = {}  # (room, name) -> monotonic time
+
+    def forget(self, room: str | None) -> None:
+        """A change of `room`'s settings, from any process; None (signals may have been
+        missed) forgets every room."""
+        with self.lock:
+            if isinstance(room, str):
+                self.settings.pop(room, None)
+            else:
+                self.settings.clear()
 
 
 def init_app(app) -> None:
-    app.extensions["comongus.room_settings"] = LocalState(not app.config["REDIS_URL"])
+    local = LocalState(CACHE_SECONDS if app.config["REDIS_URL"] else None)
+    app.extensions["comongus.room_settings"] = local
+    server_signals.on(app, SIGNAL, local.forget)
     if app.config["OWNER_PASSWORD"]:
         app.register_blueprint(bp)
 
@@ -77,24 +93,27 @@ def _local() -> LocalState:
 def settings_of(room: str) -> dict:
     """`{locked, slowModeSeconds}` of `room`. Raises SQLAlchemyError."""
     local = _local()
-    if local.settings is not None and room in local.settings:
-        return dict(local.settings[room])
+    remembered = local.settings.get(room)
+    if remembered is not None and (local.cache_seconds is None
+                                   or time.monotonic() - remembered[1] < local.cache_seconds):
+        return dict(remembered[0])
     with store.engine.connect() as connection:
-        row = connection.execute(select(RoomSetting.locked, RoomSetting.slow_mode_seconds)
-                                 .where(RoomSetting.room == room)).first()
-    settings = dict(DEFAULTS) if row is None else {"locked": bool(row.locked),
-                                                    "slowModeSeconds": row.slow_mode_seconds}
-    _remember(local, room, settings)
-    return dict(settings)
-
-
-def _remember(local: LocalState, room: str, settings: dict) -> None:
-    if local.settings is None:
-        return
+        settings = _settings(connection.execute(_SETTINGS.where(RoomSetting.room == room)).first())
     with local.lock:
         if len(local.settings) >= MAX_REMEMBERED:
             local.settings.clear()
-        local.settings[room] = dict(settings)
+        local.settings[room] = (settings, time.monotonic())
+    return dict(settings)
+
+
+_SETTINGS = select(RoomSetting.locked, RoomSetting.slow_mode_seconds)
+
+
+def _settings(row) -> dict:
+    """A `room_settings` row as the wire has it; no row is the defaults."""
+    if row is None:
+        return dict(DEFAULTS)
+    return {"locked": bool(row.locked), "slowModeSeconds": row.slow_mode_seconds}
 
 
 def check_may_send(room: str, username: str) -> None:
@@ -157,21 +176,26 @@ def _clean(body) -> dict:
 
 
 def change(room: str, changes: dict) -> dict:
-    """Store the room's new settings, tell the room, log it; returns them all."""
-    values = {**settings_of(room), **changes}
-    row = {"locked": values["locked"], "slow_mode_seconds": values["slowModeSeconds"]}
+    """Store the room's new settings, tell the room and every process, log it; returns
+    them all. The settings not in `changes` are read in the same transaction, under
+    the row's lock, so two changes at once (from two processes) do not undo each
+    other."""
     for attempt in (1, 2):
         try:
             with store.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
-                done = connection.execute(update(RoomSetting).where(RoomSetting.room == room)
-                                          .values(**row)).rowcount
-                if not done:
+                where = RoomSetting.room == room
+                stored = connection.execute(_SETTINGS.where(where).with_for_update()).first()
+                values = {**_settings(stored), **changes}
+                row = {"locked": values["locked"], "slow_mode_seconds": values["slowModeSeconds"]}
+                if stored is None:
                     connection.execute(insert(RoomSetting), {"room": room, **row})
+                else:
+                    connection.execute(update(RoomSetting).where(where).values(**row))
             break
         except IntegrityError:  # another process inserted the room's row first
             if attempt == 2:
                 raise
-    _remember(_local(), room, values)
+    server_signals.send(SIGNAL, room)
     socketio.emit("roomSettings", {"room": room, **values}, to=room,
                   namespace="/")
     moderation_log.record("room_settings", room=room, **values)
