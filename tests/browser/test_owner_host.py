@@ -63,3 +63,36 @@ def test_without_an_owner_the_pages_show_no_host(server, people):
     person.goto("/intro")
     expect(person.page.locator(".chat")).to_be_visible()
     assert person.page.locator("#host-status").count() == 0
+
+
+def test_visitors_see_the_host_badge_in_their_language(owner_server, people):
+    owner = people(owner_server.url)
+    sign_in(owner)
+    owner.goto("/chat?name=whoever&room=badges")
+    owner.wait_joined("host")
+    owner.say("Welcome, I am the owner here")
+    ann = people(owner_server.url)
+    ann.goto("/chat?name=Ann&room=badges")
+    min_ = people(owner_server.url, locale="ko-KR")
+    min_.goto("/chat?name=Min&room=badges")
+    ann.say("hello from a visitor")
+
+    for person, badge in ((ann, "Host"), (min_, "호스트")):
+        hosts = person.page.locator("#messages li.msg", has_text="I am the owner here")
+        expect(hosts.get_by_text(badge, exact=True)).to_be_visible()
+        visitor = person.page.locator("#messages li.msg", has_text="hello from a visitor")
+        expect(visitor).to_be_visible()
+        expect(visitor.locator(".host-badge")).to_have_count(0)
+        expect(person.page.locator("#people .person", has_text="host").get_by_text(
+            badge, exact=True)).to_be_visible()
+        expect(person.page.locator("#people .person", has_text="Ann").locator(".host-badge")
+               ).to_have_count(0)
+        expect(person.page.locator("#host-tools")).to_be_hidden()  # no owner controls
+        assert person.axe() == []
+
+    board = people(owner_server.url)
+    board.goto("/?room=badges")
+    entry = board.page.locator(".board-entry", has_text="I am the owner here")
+    expect(entry.get_by_text("Host", exact=True)).to_be_visible()
+    for person in (ann, min_, board):
+        assert person.errors == [] and person.violations() == []
