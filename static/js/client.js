@@ -260,6 +260,20 @@ export function isNotice(message) {
   return message.seq === null || message.seq === undefined;
 }
 
+// Other modules of the page (host.js) listen on the chat's own socket rather than
+// open another: each socket a ChatConnection opens is handed to them.
+const socketListeners = [];
+let chatSocket = null;
+
+/**
+ * Call `listener(socket)` with every Socket.IO socket the chat opens, the one
+ * already open (if any) at once; before it is connected, so `connect` is heard.
+ */
+export function onChatSocket(listener) {
+  socketListeners.push(listener);
+  if (chatSocket) listener(chatSocket);
+}
+
 /**
  * One person in one room over Socket.IO.
  *
@@ -305,6 +319,8 @@ export class ChatConnection {
       reconnection: false,
     });
     this.wire();
+    chatSocket = this.socket;
+    for (const listener of socketListeners) listener(this.socket);
   }
 
   start() {
