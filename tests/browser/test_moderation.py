@@ -182,3 +182,23 @@ def test_lock_and_slow_mode_from_the_owners_controls_reach_visitors(owner_server
         "You are not signed in as the owner any more: sign in again at /owner.")
     assert lee.errors == [] and lee.violations() == [] and host.violations() == []
     assert all("status of 401" in error for error in host.errors)  # the refused request
+
+
+def test_an_open_board_turns_a_deleted_message_into_a_tombstone(owner_server, people):
+    from tests.helpers import post_message
+
+    post_message(owner_server.url, "boarded", "Ann", "this one stays")
+    doomed = post_message(owner_server.url, "boarded", "Bob", "this one goes")
+    reader = people(owner_server.url, locale="ko-KR")
+    reader.goto("/")  # every room: no socket hears the deletion, the polls must
+    entry = reader.page.locator(f'.board-entry[data-id="{doomed["id"]}"]')
+    expect(entry).to_contain_text("this one goes")
+
+    assert requests.delete(f"{owner_server.url}/messages/{doomed['id']}", headers=BEARER,
+                           timeout=5).status_code == 204
+    expect(entry.locator(".board-text")).to_have_text("삭제된 메시지입니다")
+    expect(reader.page.locator("#board")).not_to_contain_text("this one goes")
+    expect(reader.page.locator(".board-entry", has_text="this one stays")).to_have_count(1)
+    assert reader.page.locator(".board-entry").count() == len(
+        set(reader.page.locator(".board-entry").evaluate_all("es => es.map(e => e.dataset.id)")))
+    assert reader.errors == [] and reader.violations() == [] and reader.axe() == []
