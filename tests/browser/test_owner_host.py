@@ -3,8 +3,12 @@ go, live, in English and Korean; the owner is online while /owner is open and ch
 as the host from /chat."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.test_intro_embed import host_site  # noqa: F401 (another site's page)
 
 PASSWORD = "the host's password"
 AWAY = "The host is away: leave a note and they will see it"
@@ -69,6 +73,18 @@ def test_without_an_owner_the_pages_show_no_host(server, people):
     person.goto("/intro")
     expect(person.page.locator(".chat")).to_be_visible()
     assert person.page.locator("#host-status").count() == 0
+    expect(person.page.locator("#launcher-code")).not_to_have_value(re.compile("data-host-status"))
+
+
+def test_without_an_owner_the_launcher_shows_no_dot(server, people, host_site):  # noqa: F811
+    visitor = people(server.url)
+    with visitor.page.expect_response(f"{server.url}/host") as answer:
+        visitor.page.goto(shop(host_site, server.url))
+    assert answer.value.status == 404
+    button = visitor.page.locator("#comongus-launcher")
+    expect(button).to_have_attribute("aria-label", "Open chat")
+    expect(button.locator("span[data-online]")).to_have_count(0)
+    expect(button.locator("span[aria-hidden=true]").last).to_be_hidden()
 
 
 def test_visitors_see_the_host_badge_in_their_language(owner_server, people):
@@ -102,3 +118,35 @@ def test_visitors_see_the_host_badge_in_their_language(owner_server, people):
     expect(entry.get_by_text("Host", exact=True)).to_be_visible()
     for person in (ann, min_, board):
         assert person.errors == [] and person.violations() == []
+
+
+def shop(serve, url):
+    """Another site's page with the launcher asking for the host's presence."""
+    return serve(f'<!doctype html><html lang="en"><title>Shop</title><main><h1>A shop</h1>'
+                 f'</main><script src="{url}/launcher.js" data-room="shop" data-host-status '
+                 'async></script>',
+                 {"Content-Security-Policy": f"default-src 'none'; script-src {url}; "
+                                             f"frame-src {url}; connect-src {url}"})
+
+
+def test_the_launcher_shows_whether_the_host_is_here(owner_server, people, host_site):  # noqa: F811
+    url = owner_server.url
+    site = shop(host_site, url)
+    intro = people(url)
+    intro.goto("/intro")  # the snippet it offers asks for the dot
+    expect(intro.page.locator("#launcher-code")).to_have_value(re.compile("data-host-status"))
+    visitor = people(url)
+    visitor.page.goto(site)
+    button = visitor.page.locator("#comongus-launcher")
+    expect(button).to_have_attribute("aria-label", "Open chat (the host is away)")
+    dot = button.locator("span[data-online]")
+    expect(dot).to_have_attribute("data-online", "false")
+    expect(dot).to_be_visible()
+
+    owner = people(url)
+    sign_in(owner)
+    button.click()  # opening the panel asks again
+    expect(button).to_have_attribute("aria-label", "Close chat (the host is here)")
+    expect(dot).to_have_attribute("data-online", "true")
+    assert visitor.axe() == []
+    assert visitor.errors == [] and visitor.violations() == []
