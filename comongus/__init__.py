@@ -23,6 +23,7 @@ from . import (
     presence_leases,
     rest,
     room_settings,
+    server_signals,
     static_files,
 )
 from .config import load_config, socketio_async_mode
@@ -53,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     store.init_app(app)
     presence.init_app(app)
+    server_signals.init_app(app)
     announcer.init_app(app)
     chat_service.init_app(app)
     cors.init_app(app, resources={r"/(messages|rooms|healthz|host)": {}},
@@ -67,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         **socketio_options(app.config),
     )
     presence_leases.init_app(app)
+    server_signals.start_listening(app)
     host_presence.init_app(app)
     bans.init_app(app)
     _guard_sessions(app)

@@ -7,23 +7,21 @@ look-alikes: `validation.reading_keys`); an address matches by its client key
 (`limits.client_key`: an IPv4 address, or an IPv6 /64 as one), the address each
 connection had when it connected, or a REST post's.
 
-Creating a ban removes the matching connections at once, in every process: the
-creating process emits a server-side event to a room no client ever enters,
-through the Socket.IO message queue (with `REDIS_URL`), and each process handles
-it itself (a hook on python-socketio's PubSubManager._handle_emit, the one place
-every process sees each queued emit once; a private method, so the hook is
-installed only where it exists, and otherwise a warning says that removal on
-other processes waits for the banned connection's next join or send). Each removed connection gets
-`message` from `admin`, code `banned`, and leaves its room at once (the room sees
-it leave); the connection stays open, so the client can say why, and its next
+Creating a ban removes the matching connections at once, in every process: it
+goes out as a server signal (`server_signals`: Redis pub/sub with `REDIS_URL`),
+and each process removes its own connections that the ban matches. Each removed
+connection gets `message` from `admin`, code `banned`, and leaves its room at
+once (the room sees it leave); the connection stays open, so the client can say why, and its next
 join in a banned room is refused. The owner's connections and the owner's name
 are never banned. Every ban and every lift goes into the moderation log
 (`ban` and `lift_ban`, with the ban as `GET /bans` shows it).
 
 Every join, send and REST post is checked against the bans in force, read from
 the database and kept for CACHE_SECONDS; a new or lifted ban clears that cache
-in every process through the same broadcast, so the short cache only bounds how
-late an expiry or a change made outside the server is seen.
+in every process through the same signal, so the short cache only bounds how
+late an expiry or a change made outside the server is seen. A process that may
+have missed signals (its Redis subscription was lost) checks its connections
+against every ban in force when it subscribes again.
 """
 from __future__ import annotations
 
@@ -36,11 +34,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from socketio import PubSubManager
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import moderation_log, owner
+from . import moderation_log, owner, server_signals
 from .extensions import socketio
 from .limits import client_key
 from .models import Ban as BanRow
@@ -58,8 +55,7 @@ CACHE_SECONDS = 1.0
 MAX_MINUTES = 525_600  # a year
 MAX_ADDRESS_LENGTH = 64
 BAN_FIELDS = {"name", "address", "room", "minutes"}
-BROADCAST_EVENT = "comongus:bans"
-BROADCAST_ROOM = "comongus:bans"  # no client ever enters it: the event is for the servers
+SIGNAL = "bans"  # the server signal of a new or lifted ban
 _BAN_ROWS = select(*BanRow.__table__.columns)
 
 
@@ -208,23 +204,22 @@ class Bans:
 
     def _broadcast(self, data: dict) -> None:
         """Tell every process (this one included) of a new or lifted ban."""
-        if isinstance(socketio.server.manager, PubSubManager):
-            socketio.emit(BROADCAST_EVENT, data, to=BROADCAST_ROOM)
-        else:
-            self.heard(data)
+        server_signals.send(SIGNAL, data)
 
     def heard(self, data: Any) -> None:
-        """A new or lifted ban, from any process: read the bans again, and remove this
-        process's connections a new one matches."""
-        if not isinstance(data, dict):
-            return
-        with self.app.app_context():
-            self.forget()
-            if data.get("action") != "ban":
-                return
-            ban = next((ban for ban in self.in_force() if ban.id == data.get("id")), None)
-            if ban is not None:
+        """A new or lifted ban, from any process, or None after signals may have been
+        missed: read the bans again, and remove this process's connections that a
+        new ban (after a gap, any ban in force) matches."""
+        self.forget()
+        if data is None:
+            for ban in self.in_force():
                 self._remove(ban)
+            return
+        if not isinstance(data, dict) or data.get("action") != "ban":
+            return
+        ban = next((ban for ban in self.in_force() if ban.id == data.get("id")), None)
+        if ban is not None:
+            self._remove(ban)
 
     def _remove(self, ban: Ban) -> None:
         chat = self.app.extensions["comongus.chat"]
@@ -245,36 +240,11 @@ class Bans:
                      ban.id)
 
 
-def _hear_through_the_queue(app: Flask, bans: Bans) -> None:
-    """Every process handles the bans' broadcast itself: python-socketio's PubSubManager
-    hands every queued emit, its own included, to `_handle_emit` once per process."""
-    manager = socketio.server.manager
-    if not isinstance(manager, PubSubManager):
-        return
-    handle_emit = getattr(manager, "_handle_emit", None)
-    if not callable(handle_emit):
-        # A python-socketio without this private method: bans still hold everywhere
-        # (each process reads them within CACHE_SECONDS), but a ban made on another
-        # process removes nobody here until their next join or send.
-        log.warning("bans: python-socketio's PubSubManager has no _handle_emit; a ban "
-                    "removes connections at once only on the process that made it")
-        return
-
-    def handle(message):
-        if message.get("event") == BROADCAST_EVENT and message.get("room") == BROADCAST_ROOM:
-            data = message.get("data")
-            bans.heard(data[0] if isinstance(data, list) and data else data)
-            return
-        handle_emit(message)
-
-    manager._handle_emit = handle
-
-
 def init_app(app: Flask) -> None:
     """The bans of the app and their routes (after Socket.IO and the chat service)."""
     bans = Bans(app)
     app.extensions["comongus.bans"] = bans
-    _hear_through_the_queue(app, bans)
+    server_signals.on(app, SIGNAL, bans.heard)
     app.register_blueprint(bp)
 
 

@@ -30,6 +30,7 @@ from . import (
     owner,
     presence,
     room_settings,
+    server_signals,
 )
 from .extensions import socketio
 from .limits import ConnectionBudget
@@ -95,25 +96,32 @@ class ChatService:
         self.departures: departures.Departures = app.extensions["comongus.departures"]
         self.leave_grace = app.config["LEAVE_GRACE_SECONDS"]
         self._budgets: dict[str, ConnectionBudget] = {}  # socket id -> its budget
-        self._owners: set[str] = set()  # socket ids whose handshake carried the owner's session
+        self._owners: dict[str, str] = {}  # the owner's socket ids -> the id of their sign-in
         self._addresses: dict[str, str] = {}  # socket id -> the client address it connected from
         self._removed: dict[str, presence.Seat] = {}  # socket id -> the seat a ban took
 
     # Connections ---------------------------------------------------------------
 
-    def connect(self, sid: str, is_owner: bool = False, address: str = "") -> None:
+    def connect(self, sid: str, owner_sign_in: str | None = None, address: str = "") -> None:
         """Any client may connect; it gets a budget and must join to chat. The owner's
-        connections (`is_owner`) join as OWNER_NAME. `address` (the client's) is what
-        address bans match."""
+        connections (their handshake carried the session of sign-in `owner_sign_in`)
+        join as OWNER_NAME. `address` (the client's) is what address bans match."""
         self._budgets[sid] = ConnectionBudget(self.config)
         self._addresses[sid] = address
-        if is_owner:
-            self._owners.add(sid)
+        if owner_sign_in is not None:
+            self._owners[sid] = owner_sign_in
             host_presence.owner_connected(sid)
 
     def is_owner(self, sid: str) -> bool:
         """Whether the connection's handshake carried the owner's session."""
         return sid in self._owners
+
+    def close_signed_out(self, sign_in: str | None) -> None:
+        """The owner signed out of `sign_in` (a server signal): close this process's
+        connections it opened; None (signals may have been missed) closes none."""
+        for sid in [sid for sid, owner_sign_in in self._owners.items() if owner_sign_in == sign_in]:
+            log.info("closing sid %s: the owner signed out", sid)
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
 
     def disconnect(self, sid: str) -> None:
         """A connection ended, for any reason: it leaves its room. If it was its name's
@@ -122,8 +130,7 @@ class ChatService:
         self._budgets.pop(sid, None)
         self._addresses.pop(sid, None)
         self._removed.pop(sid, None)
-        if sid in self._owners:
-            self._owners.discard(sid)
+        if self._owners.pop(sid, None) is not None:
             host_presence.owner_disconnected(sid)
         self._unseat(sid, self.leave_grace)
 
@@ -384,7 +391,8 @@ def init_app(app: Flask) -> None:
     """The app's chat service and the timer of its grace periods (after presence and
     the announcer)."""
     departures.init_app(app)
-    app.extensions["comongus.chat"] = ChatService(app)
+    chat = app.extensions["comongus.chat"] = ChatService(app)
+    server_signals.on(app, owner.SIGNED_OUT, chat.close_signed_out)
 
 
 def current() -> ChatService:

@@ -55,7 +55,7 @@ def on_error(error):
 def on_connect(auth=None):
     """Any client connects; the chat gives it a budget, and it must join to chat. A
     handshake with the owner's session cookie (of this origin) is the owner's."""
-    chat_service.current().connect(request.sid, owner.socket_is_owner(),
+    chat_service.current().connect(request.sid, owner.socket_sign_in(),
                                   request.remote_addr or "")
 
 

@@ -156,6 +156,74 @@ class AddressBuckets:
         return 1 if bucket is None else max(1, math.ceil(bucket.seconds_until_token()))
 
 
+class SharedAddressBuckets:
+    """AddressBuckets kept in Redis, so every process of the chat spends from the same
+    bucket of an address (N processes must not give it N times the tries).
+
+    A bucket is a Redis hash `<prefix><client key>` of its tokens and when it was
+    last filled, taken and refilled by one Lua script on Redis's clock; it expires
+    once it would be full again. While Redis does not answer, each process counts
+    on its own (AddressBuckets), and says so in the log at most once a minute.
+    """
+
+    SCRIPT = """
+local burst, rate, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = clock[1] + clock[2] / 1e6
+local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(saved[1]) or burst
+local at = tonumber(saved[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate)
+local taken = 0
+if cost > 0 and tokens >= cost then
+  tokens = tokens - cost
+  taken = 1
+  redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+end
+return {taken, tostring((1 - tokens) / rate)}
+"""
+
+    def __init__(self, redis_client, prefix: str, burst: int, rate_per_second: float) -> None:
+        self.local = AddressBuckets(burst, rate_per_second)
+        self.prefix = prefix
+        self.burst = burst
+        self.rate = rate_per_second
+        self._script = redis_client.register_script(self.SCRIPT)
+        self._warned_at = -math.inf
+
+    def _ask(self, address: str, cost: int) -> tuple[bool, float] | None:
+        """(whether a token was taken, seconds until one is there); None without Redis."""
+        try:
+            taken, wait = self._script(keys=[self.prefix + client_key(address)],
+                                       args=[self.burst, self.rate, cost])
+        except Exception as error:  # redis errors, timeouts: count in this process
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning("per-address limit: Redis did not answer (%s); this process "
+                            "counts alone", error.__class__.__name__)
+            return None
+        return bool(taken), float(wait)
+
+    def take(self, address: str) -> bool:
+        if self.rate <= 0:
+            return True
+        answer = self._ask(address, 1)
+        return self.local.take(address) if answer is None else answer[0]
+
+    def exhausted(self, address: str) -> bool:
+        if self.rate <= 0:
+            return False
+        answer = self._ask(address, 0)
+        return self.local.exhausted(address) if answer is None else answer[1] > 0
+
+    def retry_after(self, address: str) -> int:
+        answer = self._ask(address, 0)
+        if answer is None:
+            return self.local.retry_after(address)
+        return max(1, math.ceil(answer[1]))
+
+
 def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
     """WSGI middleware: each client (`client_key`) may open Socket.IO sessions at a bounded rate.
 

@@ -35,9 +35,9 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from . import pages
+from . import pages, server_signals
 from .config import SettingError
-from .limits import AddressBuckets
+from .limits import AddressBuckets, SharedAddressBuckets
 from .refusals import Refusal
 from .validation import InvalidInput, clean_name, reading_keys
 
@@ -49,6 +49,8 @@ bp = Blueprint("owner", __name__)
 bp.after_request(pages.security_headers)
 
 SESSION_KEY = "owner"  # the session's proof of sign-in: a fingerprint of the password
+SIGN_IN_KEY = "sign_in"  # a random id of this sign-in: its sign-out finds its connections
+SIGNED_OUT = "owner_signed_out"  # the server signal of a sign-out, with the sign-in's id
 CSRF_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -89,9 +91,16 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionPerScheme()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Every process spends from one budget per address when there are several.
+    burst = app.config["OWNER_SIGNIN_BURST"]
     per_second = app.config["OWNER_SIGNINS_PER_MINUTE"] / 60
-    app.extensions["comongus.owner_signins"] = AddressBuckets(
-        app.config["OWNER_SIGNIN_BURST"], per_second)
+    redis = app.extensions.get("comongus.redis")
+    if redis is None:
+        tries = AddressBuckets(burst, per_second)
+    else:
+        tries = SharedAddressBuckets(redis, app.config["REDIS_PREFIX"] + "signins:", burst,
+                                     per_second)
+    app.extensions["comongus.owner_signins"] = tries
     app.register_blueprint(bp)
 
 
@@ -136,7 +145,7 @@ def _fingerprint() -> str:
 
 def _signed_in() -> bool:
     proof = session.get(SESSION_KEY)
-    return (enabled() and isinstance(proof, str)
+    return (enabled() and isinstance(proof, str) and isinstance(session.get(SIGN_IN_KEY), str)
             and hmac.compare_digest(proof.encode(), _fingerprint().encode()))
 
 
@@ -162,17 +171,18 @@ def bearer_is_owner() -> bool:
     return True
 
 
-def socket_is_owner() -> bool:
-    """In the Socket.IO connect handler: whether the handshake carries the owner's
-    session, from this origin (a page of another site cannot speak as the owner)."""
+def socket_sign_in() -> str | None:
+    """In the Socket.IO connect handler: the id of the owner's sign-in whose session
+    the handshake carries, from this origin (a page of another site cannot speak
+    as the owner); None for everyone else."""
     if not _signed_in():
-        return False
+        return None
     origin = request.headers.get("Origin")
-    if origin is None:
-        return True
     own = urlsplit(request.host_url)
-    given = urlsplit(origin)
-    return (given.scheme, given.netloc) == (own.scheme, own.netloc)
+    given = urlsplit(origin or request.host_url)
+    if (given.scheme, given.netloc) != (own.scheme, own.netloc):
+        return None
+    return session[SIGN_IN_KEY]
 
 
 def authorize(state_changing: bool = True) -> None:
@@ -265,6 +275,7 @@ def sign_in():
     session.clear()
     session.permanent = True
     session[SESSION_KEY] = _fingerprint()
+    session[SIGN_IN_KEY] = secrets.token_urlsafe(16)
     session[CSRF_KEY] = secrets.token_urlsafe(32)
     log.info("owner signed in from %s", request.remote_addr)
     if request.is_json:
@@ -281,9 +292,9 @@ def whoami():
 
 @bp.delete("/owner/session")
 def sign_out():
-    """Sign out: 204, and the session cookie is cleared."""
+    """Sign out: 204, the session cookie is cleared and the sign-in's connections closed."""
     authorize()
-    session.clear()
+    _end_sign_in()
     return "", 204
 
 
@@ -291,5 +302,15 @@ def sign_out():
 def sign_out_form():
     """The sign-out button of /owner (a form, with the CSRF token in a field)."""
     authorize()
-    session.clear()
+    _end_sign_in()
     return redirect(url_for("owner.page"), 303)
+
+
+def _end_sign_in() -> None:
+    """Clear the session, and close, in every process, the Socket.IO connections it
+    opened: they were the owner's, and a page left open must not stay the host
+    (if it connects again, it is a visitor)."""
+    sign_in_id = session.get(SIGN_IN_KEY)
+    session.clear()
+    if isinstance(sign_in_id, str):
+        server_signals.send(SIGNED_OUT, sign_in_id)

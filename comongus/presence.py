@@ -577,8 +577,9 @@ def _names_in_order(holders) -> list[str]:
     return [holder["name"] for holder in sorted(decoded, key=lambda holder: holder["order"])]
 
 
-def redis_client(url: str, timeout: float = 1.0) -> redis.Redis:
-    """A Redis client for presence and the rooms' locks.
+def redis_client(url: str, timeout: float = 1.0, name: str | None = None) -> redis.Redis:
+    """A Redis client for presence and the rooms' locks (`name`: its connections'
+    CLIENT SETNAME).
 
     Timeouts bound how long a join, a send or /healthz waits for a stalled
     Redis; surrogatepass because a room or name may hold any code point the
@@ -587,7 +588,8 @@ def redis_client(url: str, timeout: float = 1.0) -> redis.Redis:
     import redis
 
     return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                encoding_errors="surrogatepass", health_check_interval=30)
+                                encoding_errors="surrogatepass", health_check_interval=30,
+                                client_name=name)
 
 
 def init_app(app: Flask) -> None:

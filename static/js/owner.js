@@ -1,18 +1,21 @@
 // /owner, signed in: the inbox (every room with messages the owner has not read,
-// newest first), asked for every few seconds while the page is open; opening a room
+// newest first), the bans in force (owner-bans.js) and the moderation log
+// (owner-log.js), all asked for every few seconds while the page is open; opening a room
 // marks it read and opens its chat as the host. "Notify me" asks, on the click, for
 // permission to show a browser notification when a new unread message comes while
 // the page is hidden. The page also holds a Socket.IO connection (it joins no room)
 // so the owner counts as online, "The host is here" for visitors, while it is open.
 // Everything a visitor wrote goes in through textContent.
-import { locale, onLanguageChange, plural, t } from "./i18n.js";
+import { onLanguageChange, plural, t } from "./i18n.js";
+import { drawBans, refreshBans } from "./owner-bans.js";
+import { csrf, when } from "./owner-common.js";
+import { drawLog, refreshLog } from "./owner-log.js";
 
 const POLL_MS = 5000;
 const list = document.getElementById("inbox");
 const status = document.getElementById("inbox-status");
 const notifyButton = document.getElementById("notify-me");
 const notifyStatus = document.getElementById("notify-status");
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const settings = JSON.parse(document.getElementById("page-settings").textContent);
 
 let rooms = null; // the last answer, re-drawn when the language changes
@@ -22,13 +25,6 @@ if (typeof window.io === "function") window.io({ transports: ["websocket", "poll
 
 function chatLink(room) {
   return "/chat?" + new URLSearchParams({ name: settings.ownerName, room });
-}
-
-function when(iso) {
-  const date = new Date(iso);
-  const today = new Date().toDateString() === date.toDateString();
-  return date.toLocaleString(locale(), today ? { timeStyle: "short" }
-    : { dateStyle: "medium", timeStyle: "short" });
 }
 
 function row(entry) {
@@ -86,7 +82,13 @@ function tellNews(results) {
   newestSeen = Math.max(newestSeen ?? 0, newest);
 }
 
-async function refresh() {
+function refresh() {
+  refreshInbox();
+  refreshBans();
+  refreshLog();
+}
+
+async function refreshInbox() {
   try {
     const answer = await fetch("/owner/inbox", { headers: { Accept: "application/json" } });
     if (answer.status === 401) {
@@ -133,7 +135,11 @@ notifyButton.addEventListener("click", async () => {
   }
 });
 
-onLanguageChange(draw);
+onLanguageChange(() => {
+  draw();
+  drawBans();
+  drawLog();
+});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) refresh();
 });

@@ -124,6 +124,16 @@ class Person:
 
         expect(self.page.locator("#people .person", has_text=name)).to_be_visible()
 
+    def sign_in_as_owner(self, password):
+        """Sign in at /owner with the form, in whatever language the page speaks, and
+        wait for the signed-in page."""
+        from playwright.sync_api import expect
+
+        self.goto("/owner")
+        self.page.locator("#password").fill(password)
+        self.page.locator("form.join-form button[type=submit]").click()
+        expect(self.page.locator("meta[name=csrf-token]")).to_have_count(1)
+
     def say(self, text):
         box = self.page.locator("#composer-text")
         box.fill(text)

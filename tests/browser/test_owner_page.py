@@ -1,11 +1,14 @@
 """/owner in Chromium: the sign-in form, a wrong password said next to the field, the
-signed-in page and sign-out, in English and Korean, and nothing axe-core objects to."""
+signed-in page and sign-out, the inbox, the bans in force with their Lift buttons and
+the moderation log, in English and Korean, and nothing axe-core objects to."""
 from __future__ import annotations
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 PASSWORD = "a long owner password"
+BEARER = {"Authorization": f"Bearer {PASSWORD}"}
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +84,6 @@ def post(server, room, username, text):
     post_message(server.url, room, username, text)
 
 
-def sign_in(person, password_label="Password", button="Sign in"):
-    person.goto("/owner")
-    person.page.get_by_label(password_label).fill(PASSWORD)
-    person.page.get_by_role("button", name=button).click()
-
-
 def entry(person, room):
     return person.page.locator("#inbox .inbox-entry", has=person.page.locator(
         "strong", has_text=room))
@@ -97,7 +94,7 @@ def test_the_inbox_lists_waiting_rooms_and_opening_one_reads_it(owner_server, pe
     post(owner_server, "inbox-porch", "Vera", "<b>Anyone</b> here?")
     post(owner_server, "inbox-garden", "Lou", "Nice page.")
     person = people(owner_server.url)
-    sign_in(person)
+    person.sign_in_as_owner(PASSWORD)
     porch, garden = entry(person, "inbox-porch"), entry(person, "inbox-garden")
     expect(porch).to_contain_text("2 unread")
     expect(porch).to_contain_text("Vera: <b>Anyone</b> here?")  # text, never markup
@@ -125,7 +122,7 @@ def test_the_inbox_in_korean_on_a_phone(owner_server, people):
     post(owner_server, "inbox-phone", "Vera", "A long message " * 20)
     person = people(owner_server.url, locale="ko-KR", viewport={"width": 375, "height": 740},
                     is_mobile=True, has_touch=True)
-    sign_in(person, "비밀번호", "로그인")
+    person.sign_in_as_owner(PASSWORD)
     expect(person.page.get_by_role("heading", name="기다리는 사람")).to_be_visible()
     expect(entry(person, "inbox-phone")).to_contain_text("안 읽은 메시지 1개")
     assert person.page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -136,7 +133,7 @@ def test_the_inbox_in_korean_on_a_phone(owner_server, people):
 def test_notify_me_asks_on_the_click_and_a_hidden_page_notifies(owner_server, people):
     person = people(owner_server.url)
     person.context.add_init_script(NOTIFICATIONS_SCRIPT)
-    sign_in(person)
+    person.sign_in_as_owner(PASSWORD)
     button = person.page.get_by_role("button", name="Notify me")
     expect(button).to_be_visible()
     assert person.page.evaluate("Notification.permission") == "default"
@@ -152,3 +149,150 @@ def test_notify_me_asks_on_the_click_and_a_hidden_page_notifies(owner_server, pe
         "() => window.__notifications.find((n) => n.title === 'Nora in inbox-night')")
     assert notified.json_value() == {"title": "Nora in inbox-night", "body": "Are you there?"}
     assert person.errors == []
+
+
+# Bans and the moderation log ------------------------------------------------------------
+
+def ban(server, **fields):
+    response = requests.post(server.url + "/bans", json=fields, headers=BEARER, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def post_message_id(server, room, username, text):
+    from tests.helpers import post_message
+
+    return post_message(server.url, room, username, text)["id"]
+
+
+def bans_in_force(server):
+    response = requests.get(server.url + "/bans", headers=BEARER, timeout=5)
+    return response.json()["results"]
+
+
+def ban_row(person, who):
+    return person.page.locator("#bans li", has=person.page.locator(
+        ".owner-ban-who", has_text=who))
+
+
+def in_readers_time(person, iso):
+    return person.page.evaluate(
+        "(iso) => new Date(iso).toLocaleString(navigator.language,"
+        " { dateStyle: 'medium', timeStyle: 'short' })", iso)
+
+
+def test_a_ban_shows_and_lift_lifts_it(owner_server, people):
+    mallory = ban(owner_server, name="Mallory", room="bans-porch", minutes=60)
+    everywhere = ban(owner_server, address="203.0.113.7", minutes=30)
+    refused = requests.post(owner_server.url + "/messages", json={
+        "username": "Mallory", "roomname": "bans-porch", "text": "let me in"}, timeout=5)
+    assert refused.status_code == 403
+    person = people(owner_server.url)
+    person.sign_in_as_owner(PASSWORD)
+    row = ban_row(person, "Mallory")
+    expect(row).to_contain_text("in room bans-porch · until "
+                                + in_readers_time(person, mallory["expires"]))
+    expect(ban_row(person, "address 203.0.113.7")).to_contain_text(
+        "in every room · until " + in_readers_time(person, everywhere["expires"]))
+    assert person.axe() == []
+
+    # A refusal is said in words, and the ban stays with its button.
+    person.page.route("**/bans/*", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": "down", "code": "storage_unavailable"}'))
+    row.get_by_role("button", name="Lift").click()
+    expect(person.page.get_by_role("alert")).to_have_text(
+        "The ban on Mallory is not lifted: the database is not answering. "
+        "Try again in a moment.")
+    expect(row.get_by_role("button", name="Lift")).to_be_enabled()
+    person.page.unroute("**/bans/*")
+
+    row.get_by_role("button", name="Lift the ban on Mallory").click()
+    expect(row).to_have_count(0)
+    expect(person.page.locator("#bans-said")).to_have_text("The ban on Mallory is lifted.")
+    assert mallory["id"] not in [found["id"] for found in bans_in_force(owner_server)]
+    back = people(owner_server.url)
+    back.goto("/chat?name=Mallory&room=bans-porch")
+    back.wait_joined("Mallory")
+    expect(person.page.locator("#log")).to_contain_text(
+        "Lifted the ban on Mallory in room bans-porch.")
+
+    # The focus went on to the next Lift; a ban lifted elsewhere just before the click
+    # (here on its way to the server) is said to be over, and goes.
+    expect(ban_row(person, "address 203.0.113.7").get_by_role("button")).to_be_focused()
+
+    def lifted_elsewhere_first(route):
+        requests.delete(f"{owner_server.url}/bans/{everywhere['id']}", headers=BEARER,
+                        timeout=5)
+        route.continue_()
+
+    person.page.route("**/bans/*", lifted_elsewhere_first)
+    person.page.keyboard.press("Enter")
+    expect(person.page.locator("#bans-said")).to_have_text(
+        "The ban on address 203.0.113.7 had already ended.")
+    expect(person.page.locator("#bans-status")).to_have_text("Nobody is banned.")
+    assert person.axe() == []
+    assert [error for error in person.errors  # the refused lifts, 503 and 404
+            if "status of 503" not in error and "status of 404" not in error] == []
+    assert back.errors == []
+
+
+def test_the_log_says_what_was_done_newest_first(owner_server, people):
+    deleted = post_message_id(owner_server, "log-room", "Vera", "regrettable")
+    assert requests.delete(f"{owner_server.url}/messages/{deleted}", headers=BEARER,
+                           timeout=5).status_code == 204
+    for settings in ({"locked": True}, {"locked": False, "slowModeSeconds": 30}):
+        requests.put(f"{owner_server.url}/rooms/log-room/settings", json=settings,
+                     headers=BEARER, timeout=5).raise_for_status()
+    person = people(owner_server.url, color_scheme="dark")
+    person.sign_in_as_owner(PASSWORD)
+    log = person.page.locator("#log")
+    expect(log).to_contain_text(f"Deleted message #{deleted} in room log-room.")
+    expect(log).to_contain_text("Locked room log-room: only the host can write in it.")
+    expect(log).to_contain_text("Unlocked room log-room.")
+    expect(log).to_contain_text("Slow mode in room log-room: one message every 30 s.")
+
+    made = ban(owner_server, name="<b>Troll</b>", room="log-room", minutes=5)  # page is open
+    until = in_readers_time(person, made["expires"])
+    banned = f"Banned <b>Troll</b> from room log-room until {until}."
+    expect(log.locator("li").first).to_contain_text(banned)  # text, never markup
+    expect(log.locator("li").first.locator("time")).to_be_visible()
+    texts = log.locator(".owner-log-text").all_text_contents()
+    assert texts.index(banned) < texts.index(f"Deleted message #{deleted} in room log-room.")
+    expect(ban_row(person, "<b>Troll</b>")).to_be_visible()
+    assert person.axe() == []
+    requests.delete(f"{owner_server.url}/bans/{made['id']}", headers=BEARER, timeout=5)
+    assert person.errors == []
+
+
+def test_bans_and_the_log_in_korean_on_a_phone(owner_server, people):
+    made = ban(owner_server, name="미나", room="phone-room", minutes=10)
+    person = people(owner_server.url, locale="ko-KR", viewport={"width": 375, "height": 740},
+                    is_mobile=True, has_touch=True)
+    person.sign_in_as_owner(PASSWORD)
+    expect(person.page.get_by_role("heading", name="적용 중인 차단")).to_be_visible()
+    expect(person.page.get_by_role("heading", name="관리 기록")).to_be_visible()
+    row = ban_row(person, "미나")
+    expect(row).to_contain_text(
+        f"phone-room 방 · {in_readers_time(person, made['expires'])}까지")
+    expect(person.page.locator("#log")).to_contain_text(
+        f"미나 님을 {in_readers_time(person, made['expires'])}까지 phone-room 방에서 차단했어요.")
+    assert person.page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert person.axe() == []
+    person.page.locator("#lang-switch").select_option("en")  # both lists say it again
+    expect(row).to_contain_text("in room phone-room · until")
+    expect(person.page.locator("#log")).to_contain_text("Banned 미나 from room phone-room")
+    person.page.locator("#lang-switch").select_option("ko")
+    row.get_by_role("button", name="해제").tap()
+    expect(person.page.locator("#bans-said")).to_have_text("미나 차단을 해제했어요.")
+    expect(person.page.locator("#log")).to_contain_text(
+        "미나 님의 phone-room 방 차단을 해제했어요.")
+    assert person.page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert person.axe() == []
+    person.context.close()
+    dark = people(owner_server.url, locale="ko-KR", viewport={"width": 375, "height": 740},
+                  is_mobile=True, has_touch=True, color_scheme="dark")
+    dark.sign_in_as_owner(PASSWORD)
+    expect(dark.page.locator("#log li").first).to_be_visible()
+    assert dark.axe() == []
+    assert person.errors == [] and dark.errors == []

@@ -143,3 +143,29 @@ def test_without_a_password_there_is_no_owner(servers):
     bearer = requests.get(server.url + "/owner/session",
                           headers={"Authorization": "Bearer "}, timeout=5)
     assert bearer.status_code == 404
+
+
+def test_signing_out_closes_the_connections_that_sign_in_opened(server, clients):
+    """A tab left open after sign-out is not the host any more: its connection is
+    closed, and connecting again without the session it is a visitor."""
+    http, _ = sign_in(server.url)
+    cookie = {"Cookie": "session=" + http.cookies["session"]}
+    other_http, _ = sign_in(server.url)  # another browser, signed in on its own
+    tab = clients(server.url, headers=cookie)
+    tab.join("host", "porch")
+    other_tab = clients(server.url, headers={"Cookie": "session=" + other_http.cookies["session"]})
+    other_tab.join("host", "attic")
+    visitor = clients(server.url)
+    visitor.join("Vera", "porch")
+    assert requests.get(server.url + "/host", timeout=5).json()["online"] is True
+
+    token = http.get(server.url + "/owner/session", timeout=5).json()["csrfToken"]
+    assert http.delete(server.url + "/owner/session", headers={"X-CSRF-Token": token},
+                       timeout=5).status_code == 204
+    assert tab.disconnected.wait(5), "the signed-out tab's connection stays open"
+    assert not other_tab.disconnected.is_set()
+    assert other_tab.call("sendMessage", "still the host in the attic")[0] is None
+
+    again = clients(server.url)  # the tab reconnects: its cookie is gone
+    error = again.call("join", {"name": "host", "room": "porch"})
+    assert error[0] and error[1]["code"] == "name_reserved"

@@ -57,3 +57,40 @@ def test_a_ban_on_one_process_holds_on_every_process(servers, clients):
     wait_for(lambda: code_of(mallory.call("join", {"name": "Mallory", "room": "porch"})) is None,
              timeout=5, interval=0.2, message="Mallory welcome again on B")
     assert code_of(clients(a.url).call("join", {"name": "Mallory", "room": "attic"})) is None
+
+
+def test_a_process_that_lost_its_redis_subscription_catches_up_on_bans(
+        servers, clients, cluster_env, redis_prefix):
+    """A ban no signal announced (made while a process's subscription was down, here
+    written to the database directly) removes its name once the process subscribes
+    again, without waiting for the banned one's next join or send."""
+    import redis
+    from sqlalchemy import create_engine, text
+
+    from comongus.store import with_driver
+
+    a, b = servers(SHARED), servers(SHARED)
+    mallory = clients(b.url)
+    mallory.join("Mallory", "porch")
+    vic = clients(a.url)
+    vic.join("Vic", "porch")
+    wait_for(lambda: vic.last_users() == ["Mallory", "Vic"], message="both listed")
+
+    engine = create_engine(with_driver(cluster_env["DATABASE_URL"]))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO bans (name, room, created_at, expires_at) VALUES "
+            "('Mallory', NULL, now() at time zone 'utc', "
+            "now() at time zone 'utc' + interval '5 minutes')"))
+    engine.dispose()
+    admin = redis.Redis.from_url(cluster_env["REDIS_URL"])
+    listeners = [client["id"] for client in admin.client_list()
+                 if client.get("name") == redis_prefix + "signals"]
+    assert len(listeners) == 2, "one signal listener per process"
+    for client_id in listeners:
+        admin.client_kill_filter(_id=client_id)
+    admin.close()
+
+    wait_for(lambda: banned_notices(mallory), message="Mallory told once B subscribed again")
+    wait_for(lambda: vic.last_users() == ["Vic"], message="Mallory gone, seen on A")
+    assert not banned_notices(vic)

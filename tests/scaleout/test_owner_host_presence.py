@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.clients import session_from
 from tests.helpers import wait_for
 from tests.real_server.test_owner_in_room import PASSWORD, owner_cookie
 
@@ -53,3 +54,30 @@ def test_the_host_goes_away_when_its_process_dies(servers, clients):
     wait_for(lambda: len(ann.events("host")) == 2, timeout=15, message="host away")
     assert ann.events("host")[1]["online"] is False
     assert requests.get(a.url + "/host", timeout=5).json()["online"] is False
+
+
+def test_signing_out_on_one_process_closes_the_owners_tab_on_the_other(servers, clients):
+    a, b = servers(SHARED), servers(SHARED)
+    http = requests.Session()
+    assert http.post(a.url + "/owner/session", json={"password": PASSWORD},
+                     timeout=5).status_code == 204
+    tab = clients(b.url, headers={"Cookie": "session=" + http.cookies["session"]})
+    tab.join("host", "porch")
+    token = http.get(a.url + "/owner/session", timeout=5).json()["csrfToken"]
+    assert http.delete(a.url + "/owner/session", headers={"X-CSRF-Token": token},
+                       timeout=5).status_code == 204
+    assert tab.disconnected.wait(5), "the tab on the other process stays the host"
+    wait_for(lambda: requests.get(b.url + "/host", timeout=5).json()["online"] is False,
+             message="the host away once the tab is closed")
+
+
+def test_wrong_passwords_spend_one_budget_on_every_process(servers):
+    """Guessing on two processes in turn gets no more tries than on one."""
+    limited = {**SHARED, "OWNER_SIGNIN_BURST": "3", "OWNER_SIGNINS_PER_MINUTE": "1"}
+    a, b = servers(limited), servers(limited)
+    attacker = session_from("127.0.0.2")
+    answers = [attacker.post(server.url + "/owner/session", json={"password": "guess"},
+                             timeout=5).status_code for server in (a, b, a, b, a, b)]
+    assert answers == [401, 401, 401, 429, 429, 429]
+    owner = requests.post(b.url + "/owner/session", json={"password": PASSWORD}, timeout=5)
+    assert owner.status_code == 204  # another address is not locked out
