@@ -93,12 +93,6 @@ def test_the_owner_deletes_from_the_chat_view(owner_server, people):
 PHONE = {"width": 375, "height": 740}
 
 
-def sign_in(person):
-    person.goto("/owner")
-    person.page.get_by_label("Password").fill(PASSWORD)
-    person.page.get_by_role("button", name="Sign in").click()
-    expect(person.page.locator("main")).to_contain_text("You are signed in as host")
-
 
 def fits_width(person):
     return person.page.evaluate(
@@ -111,7 +105,7 @@ def test_the_owner_bans_a_visitor_from_the_people_list(owner_server, people):
     vera.wait_joined("Vera")
     expect(vera.page.locator("#host-tools")).to_be_hidden()  # a visitor has no controls
     host = people(owner_server.url, viewport=PHONE)
-    sign_in(host)
+    host.sign_in_as_owner(PASSWORD)
     host.goto("/chat?name=whoever&room=banning")
     host.wait_joined("Vera")
     expect(host.page.get_by_role("button", name="Actions for host")).to_have_count(0)
@@ -150,7 +144,7 @@ def test_lock_and_slow_mode_from_the_owners_controls_reach_visitors(owner_server
     lee.goto("/chat?name=Lee&room=controls")
     lee.wait_joined("Lee")
     host = people(owner_server.url, viewport=PHONE)
-    sign_in(host)
+    host.sign_in_as_owner(PASSWORD)
     host.goto("/chat?name=whoever&room=controls")
     host.wait_joined("Lee")
 

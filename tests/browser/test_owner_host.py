@@ -24,12 +24,6 @@ def owner_server(tmp_path_factory):
                     {"OWNER_PASSWORD": PASSWORD, "LEAVE_GRACE_SECONDS": "0"})
 
 
-def sign_in(person):
-    person.goto("/owner")
-    person.page.get_by_label("Password").fill(PASSWORD)
-    person.page.get_by_role("button", name="Sign in").click()
-    expect(person.page.locator("main")).to_contain_text("You are signed in as host")
-
 
 def test_visitors_see_the_host_come_and_go(owner_server, people):
     intro = people(owner_server.url)
@@ -44,7 +38,7 @@ def test_visitors_see_the_host_come_and_go(owner_server, people):
     assert intro.axe() == [] and embed.axe() == []
 
     owner = people(owner_server.url)
-    sign_in(owner)  # /owner open: the host is here
+    owner.sign_in_as_owner(PASSWORD)  # /owner open: the host is here
     expect(intro.page.locator("#host-status")).to_have_text(HERE)
     expect(embed.page.locator("#host-status")).to_have_text("호스트가 여기 있어요")
     assert intro.axe() == [] and embed.axe() == []
@@ -89,7 +83,7 @@ def test_without_an_owner_the_launcher_shows_no_dot(server, people, host_site): 
 
 def test_visitors_see_the_host_badge_in_their_language(owner_server, people):
     owner = people(owner_server.url)
-    sign_in(owner)
+    owner.sign_in_as_owner(PASSWORD)
     owner.goto("/chat?name=whoever&room=badges")
     owner.wait_joined("host")
     owner.say("Welcome, I am the owner here")
@@ -144,7 +138,7 @@ def test_the_launcher_shows_whether_the_host_is_here(owner_server, people, host_
     expect(dot).to_be_visible()
 
     owner = people(url)
-    sign_in(owner)
+    owner.sign_in_as_owner(PASSWORD)
     button.click()  # opening the panel asks again
     expect(button).to_have_attribute("aria-label", "Close chat (the host is here)")
     expect(dot).to_have_attribute("data-online", "true")
