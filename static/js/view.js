@@ -306,7 +306,7 @@ export function renderBoardEntry(message) {
   const room = el("a", "board-room", `#${message.room}`);
   room.href = `/?${new URLSearchParams({ room: message.room })}`;
   room.dataset.room = message.room;
-  meta.append(el("span", "board-user", message.user), " ");
+  if (message.user) meta.append(el("span", "board-user", message.user), " "); // a tombstone has none
   if (message.host) meta.append(renderHostBadge(), " ");
   meta.append(room, " ", renderTime(message.date, true));
   const text = el("p", "board-text", message.deleted ? t("moderation.deleted") : message.text);
