@@ -214,8 +214,6 @@ const STRINGS = {
     "code.csrf_invalid": "This page's owner session is out of date: reload it and try again.",
     "code.owner_unbannable": "The host cannot be banned.",
     "code.minutes_invalid": "Choose how long the ban lasts.",
-    "code.forbidden": "Only the owner can do this.",
-    "code.not_found": "There is nothing like that here any more.",
   },
   ko: {
     "skip": "본문으로 건너뛰기",
@@ -424,8 +422,6 @@ const STRINGS = {
     "code.csrf_invalid": "이 페이지의 주인 세션이 오래되었습니다. 새로 고침한 뒤 다시 시도해 주세요.",
     "code.owner_unbannable": "호스트는 차단할 수 없습니다.",
     "code.minutes_invalid": "차단 기간을 골라 주세요.",
-    "code.forbidden": "주인만 할 수 있습니다.",
-    "code.not_found": "해당하는 것이 더 이상 없습니다.",
   },
 };
 

@@ -167,6 +167,13 @@ def test_lock_and_slow_mode_from_the_owners_controls_reach_visitors(owner_server
         "슬로 모드: 30초에 한 번 보낼 수 있습니다.")
     expect(lee.page.locator("#composer-text")).to_be_enabled()
 
+    host.page.locator("#lang-switch").select_option("ko")  # the controls speak Korean too
+    expect(host.page.get_by_role("button", name="방 설정")).to_be_visible()
+    expect(host.page.get_by_role("button", name="Lee 님 관리")).to_be_visible()
+    expect(host.page.get_by_label("슬로 모드")).to_have_value("30")
+    assert host.axe() == []
+    host.page.locator("#lang-switch").select_option("en")
+
     host.context.clear_cookies()  # signed out meanwhile: the refusal in words
     host.page.get_by_role("button", name="Save").click()
     expect(host.page.locator("#host-tools-status")).to_have_text(
