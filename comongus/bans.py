@@ -42,7 +42,7 @@ from .extensions import socketio
 from .limits import client_key
 from .models import Ban as BanRow
 from .payloads import admin_notice
-from .refusals import Refusal
+from .refusals import Refusal, StorageUnavailable
 from .store import store
 from .validation import InvalidInput, clean_name, clean_room, reading_keys
 
@@ -65,22 +65,14 @@ class Banned(Refusal):
     code = "banned"
 
 
-class BansUnavailable(Refusal):
-    """The bans could not be read: the request is refused rather than let through."""
-
-    code = "storage_unavailable"
-
-
 class OwnerUnbannable(Refusal):
     """A ban on the owner's name: the owner can never be banned."""
 
     code = "owner_unbannable"
-    status = 409
 
 
 class BanNotFound(Refusal):
     code = "not_found"
-    status = 404
 
 
 def _iso(moment: datetime) -> str:
@@ -151,7 +143,7 @@ class Bans:
                                               .order_by(BanRow.id)).all()
             except SQLAlchemyError as error:
                 log.error("bans unavailable: %s", error.__class__.__name__)
-                raise BansUnavailable("The chat cannot check its bans right now; "
+                raise StorageUnavailable("The chat cannot check its bans right now; "
                                       "try again.") from error
             cached = [Ban.of(row) for row in rows]
             with self._lock:

@@ -35,7 +35,7 @@ from . import (
 from .extensions import socketio
 from .limits import ConnectionBudget
 from .payloads import admin_notice, room_data, socket_message
-from .refusals import Refusal
+from .refusals import Refusal, StorageUnavailable
 from .room_locks import room_lock
 from .store import store
 from .validation import (
@@ -60,17 +60,7 @@ TOO_FAST = {
 }
 
 
-class Refused(Refusal):
-    """The chat turns the request down; `str(error)` is what the client is told."""
-
-
-class StorageUnavailable(Refused):
-    """The database did not take or give the messages; nothing was stored or broadcast."""
-
-    code = "storage_unavailable"
-
-
-class NameHeld(Refused):
+class NameHeld(Refusal):
     """A post under a name someone holds in the room, without their token."""
 
     code = "name_taken"
@@ -152,10 +142,10 @@ class ChatService:
 
         The joiner gets the welcome; the others get "has joined" and the new list
         from the announcer, unless the name was already online through another tab.
-        Raises Refused, InvalidInput or presence.NameTaken.
+        Raises Refusal, InvalidInput or presence.NameTaken.
         """
         if not self._pay(sid, "join"):
-            raise Refused(TOO_FAST["join"], "rate_limited")
+            raise Refusal(TOO_FAST["join"], "rate_limited")
         fields = fields_of(payload, JOIN_FIELDS)
         room = clean_room(fields.get("room"))
         since = clean_count(fields.get("since"), "since")
@@ -207,7 +197,7 @@ class ChatService:
         if sid not in self._budgets:  # disconnected while the history was read
             server.leave_room(sid, room, namespace=NAMESPACE)
             self._forget_seat_of_gone(sid, joined)
-            raise Refused("Disconnected.")
+            raise Refusal("Disconnected.")
         if joined.came_online:
             self.announcer.joined(room, seat.name, sid)
             log.info("join room=%r name=%r sid=%s", room, seat.name, sid)
@@ -244,13 +234,13 @@ class ChatService:
         """A joined connection says something (`text` or `{text, clientId?}`); the whole
         room, sender included, gets it. Returns the stored message as sent."""
         if not self._pay(sid, "sendMessage"):
-            raise Refused(TOO_FAST["sendMessage"], "rate_limited")
+            raise Refusal(TOO_FAST["sendMessage"], "rate_limited")
         seat = self.presence.seat_of(sid)
         if seat is None:
             removed = self._removed.get(sid)
             if removed is not None:  # say why it is out, while the ban lasts
                 bans.current().check(removed.room, removed.name, self._addresses.get(sid))
-            raise Refused("Join a room first.", "not_joined")
+            raise Refusal("Join a room first.", "not_joined")
         if isinstance(payload, str):
             payload = {"text": payload}
         fields = fields_of(payload, SEND_FIELDS)

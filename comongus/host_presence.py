@@ -30,13 +30,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class MemoryHostPresence:
-    """The owner's connections of this one process."""
+class HostPresence:
+    """This process's owner connections; subclasses say what they make of them."""
 
     def __init__(self) -> None:
         self._sids: set[str] = set()
         self._lock = threading.Lock()
-        self._state = {"online": False, "since": _now()}
 
     def connected(self, sid: str) -> dict | None:
         """An owner connection opened; returns the new state if it changed."""
@@ -53,6 +52,20 @@ class MemoryHostPresence:
         """The new state if it changed since last told."""
         with self._lock:
             return self._settle()
+
+    def _settle(self) -> dict | None:
+        raise NotImplementedError
+
+    def state(self) -> dict:
+        raise NotImplementedError
+
+
+class MemoryHostPresence(HostPresence):
+    """The owner's connections of this one process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._state = {"online": False, "since": _now()}
 
     def _settle(self) -> dict | None:
         online = bool(self._sids)
@@ -99,35 +112,21 @@ return {1, online, now}
 """
 
 
-class RedisHostPresence:
-    """The owner's connections of every process sharing one Redis."""
+class RedisHostPresence(HostPresence):
+    """The owner's connections of every process sharing one Redis. `settle` also
+    renews this process's lease and reaps the dead (every lease/3 s, and after a
+    disconnect's grace)."""
 
     def __init__(self, client, prefix: str, process_id: str, lease_seconds: float) -> None:
+        super().__init__()
         self.redis = client
         self.prefix = prefix
         self.process_id = process_id
         self.lease_ms = max(1, int(lease_seconds * 1000))
         self.interval = lease_seconds / 3
         self._settle_script = client.register_script(_SETTLE)
-        self._sids: set[str] = set()
-        self._lock = threading.Lock()
         self._last = {"online": False, "since": _now()}
         self._failing = False
-
-    def connected(self, sid: str) -> dict | None:
-        with self._lock:
-            self._sids.add(sid)
-            return self._settle()
-
-    def disconnected(self, sid: str) -> None:
-        with self._lock:
-            self._sids.discard(sid)
-
-    def settle(self) -> dict | None:
-        """Renew the lease, reap the dead, count this process's owner connections (every
-        lease/3 s, and after a disconnect's grace); the new state if it changed."""
-        with self._lock:
-            return self._settle()
 
     def _settle(self) -> dict | None:
         try:
@@ -201,7 +200,7 @@ def owner_disconnected(sid: str) -> None:
         socketio.start_background_task(_settle_after, host, grace)
 
 
-def _settle_after(host: MemoryHostPresence | RedisHostPresence, grace: float) -> None:
+def _settle_after(host: HostPresence, grace: float) -> None:
     socketio.sleep(grace)
     try:
         announce(host.settle())
@@ -216,6 +215,6 @@ def announce(state: dict | None) -> None:
         log.info("host %s", "online" if state["online"] else "away")
 
 
-def current() -> MemoryHostPresence | RedisHostPresence | None:
+def current() -> HostPresence | None:
     """The app's host presence, or None when there is no owner."""
     return current_app.extensions.get("comongus.host_presence")

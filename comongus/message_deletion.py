@@ -19,10 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import chat_service, moderation_log, owner
-from .chat_service import StorageUnavailable
 from .extensions import socketio
 from .models import Message
-from .refusals import Refusal
+from .refusals import Refusal, StorageUnavailable
 from .room_locks import room_lock
 from .store import store
 from .validation import MAX_COUNT, InvalidInput
@@ -35,7 +34,6 @@ bp.register_error_handler(Refusal, Refusal.response)
 
 class NotFound(Refusal):
     code = "not_found"
-    status = 404
 
 
 def is_tombstone(username: str) -> bool:

@@ -58,13 +58,11 @@ MAX_PASSWORD_BYTES = 1024
 
 
 class OwnerRefused(Refusal):
-    """An owner request turned down; `status` is its HTTP status."""
+    """An owner request turned down (its code says the HTTP status)."""
 
-    def __init__(self, reason: str, code: str, status: int,
-                 retry_after: int | None = None) -> None:
+    def __init__(self, reason: str, code: str, retry_after: int | None = None) -> None:
         super().__init__(reason, code)
-        self.status = status
-        self.retry_after = retry_after  # seconds, for a 429's Retry-After
+        self.retry_after = retry_after
 
 
 class SessionPerScheme(SecureCookieSessionInterface):
@@ -190,14 +188,14 @@ def authorize(state_changing: bool = True) -> None:
     401 without a session or with a wrong Bearer, 403 with the cookie but without
     the CSRF token (a state-changing request)."""
     if not enabled():
-        raise OwnerRefused("There is no owner here.", "not_found", 404)
+        raise OwnerRefused("There is no owner here.", "not_found")
     if bearer_is_owner():
         return
     if not _signed_in():
-        raise OwnerRefused("Sign in as the owner first.", "not_signed_in", 401)
+        raise OwnerRefused("Sign in as the owner first.", "not_signed_in")
     if state_changing and not _csrf_matches():
         raise OwnerRefused("This request lacks the page's CSRF token; reload and try again.",
-                           "csrf_invalid", 403)
+                           "csrf_invalid")
 
 
 def _csrf_matches() -> bool:
@@ -216,13 +214,13 @@ def _check_password(given: str) -> None:
     address = request.remote_addr or ""
     if tries.exhausted(address):
         raise OwnerRefused("Too many wrong passwords from your address; wait a moment.",
-                           "rate_limited", 429, retry_after=tries.retry_after(address))
+                           "rate_limited", retry_after=tries.retry_after(address))
     if len(given.encode("utf-8", "surrogatepass")) <= MAX_PASSWORD_BYTES and \
             _password_matches(given):
         return
     tries.take(address)
     log.warning("owner sign-in refused: wrong password from %s", address)
-    raise OwnerRefused("Wrong password.", "wrong_password", 401)
+    raise OwnerRefused("Wrong password.", "wrong_password")
 
 
 # Routes ---------------------------------------------------------------------------
@@ -231,13 +229,9 @@ def _check_password(given: str) -> None:
 def refused(error: OwnerRefused):
     """JSON, `{error, code}`, with Retry-After on a 429; a form post of the sign-in
     gets the page again, saying what went wrong."""
-    if request.endpoint == "owner.sign_in" and not request.is_json and error.status != 404:
-        return _page(error=error.code), error.status, _retry_after(error)
-    return jsonify(error=str(error), code=error.code), error.status, _retry_after(error)
-
-
-def _retry_after(error: OwnerRefused) -> dict:
-    return {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    if request.endpoint == "owner.sign_in" and not request.is_json and error.code != "not_found":
+        return _page(error=error.code), error.status, error.retry_header()
+    return error.response()
 
 
 @bp.get("/owner")
@@ -263,14 +257,14 @@ def sign_in():
     """Sign in with `{password}` (JSON or a form): 204 and the session cookie (a form
     is sent back to /owner)."""
     if not enabled():
-        raise OwnerRefused("There is no owner here.", "not_found", 404)
+        raise OwnerRefused("There is no owner here.", "not_found")
     if request.is_json:
         body = request.get_json(silent=True)
         password = body.get("password") if isinstance(body, dict) else None
     else:
         password = request.form.get("password")
     if not isinstance(password, str) or not password:
-        raise OwnerRefused("Send the password: {password}.", "password_required", 400)
+        raise OwnerRefused("Send the password: {password}.", "password_required")
     _check_password(password)
     session.clear()
     session.permanent = True

@@ -25,7 +25,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     import redis
 
-from .refusals import Refusal
+from .refusals import Refusal, StorageUnavailable
 from .validation import name_key
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,9 @@ class NameTaken(Refusal):
         super().__init__(f"The name {name!r} is taken in this room.", name=name)
 
 
-class PresenceUnavailable(Refusal):
+class PresenceUnavailable(StorageUnavailable):
     """Redis did not answer, so the name could not be claimed or the room not listed:
     the join gets an error ack the client retries, REST a 503."""
-
-    code = "storage_unavailable"
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import chat_service, owner, presence
-from .chat_service import StorageUnavailable
 from .limits import AddressBuckets
 from .payloads import members, rest_message
-from .refusals import Refusal, json_error
+from .refusals import Refusal, StorageUnavailable, json_error
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
 

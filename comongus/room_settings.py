@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from . import moderation_log, owner
 from .extensions import socketio
 from .models import RoomSetting
-from .refusals import Refusal
+from .refusals import Refusal, StorageUnavailable
 from .store import store
 from .validation import InvalidInput, clean_room
 
@@ -42,18 +42,12 @@ DEFAULTS = {"locked": False, "slowModeSeconds": 0}
 MAX_REMEMBERED = 10_000  # rooms' settings or names' last sends kept in memory, at most
 
 
-class StorageUnavailable(Refusal):
-    code = "storage_unavailable"
-
-
 class RoomLocked(Refusal):
     code = "room_locked"
-    status = 403
 
 
 class SlowMode(Refusal):
     code = "slow_mode"
-    status = 429
 
     def __init__(self, wait: int) -> None:
         super().__init__(f"Slow mode is on: wait {wait} s before sending again.",

@@ -358,3 +358,46 @@ class RawMember:
 
     def close(self) -> None:
         self.ws.close(timeout=0.5)
+
+
+# A watcher: what a room was told, in the order the server wrote it ----------------
+
+def watch(url: str, room: str = "lobby"):
+    """A raw connection seated as "Watcher" in `room`; reads time out after 20 s."""
+    ws = engineio_websocket(url, timeout=20)
+    ws.send("420" + json.dumps(["join", {"name": "Watcher", "room": room}]))
+    return ws
+
+
+def events_until(ws, stop) -> list[tuple[str, dict]]:
+    """Every event on `ws`, in the order written, up to the first that `stop` accepts."""
+    seen = []
+    while True:
+        frame = ws.recv()
+        if frame == "2":
+            ws.send("3")  # answer the heartbeat
+        elif frame.startswith("42["):
+            name, payload = json.loads(frame[2:])
+            seen.append((name, payload))
+            if stop(name, payload):
+                return seen
+
+
+def listed(payload: dict) -> list[str]:
+    return [user["name"] for user in payload["users"]]
+
+
+def list_is(names):
+    return lambda event, payload: event == "roomData" and listed(payload) == names
+
+
+def told(code: str, name: str):
+    return lambda event, payload: (event == "message" and payload.get("code") == code
+                                   and name in payload["params"]["names"])
+
+
+def mentions(seen, name: str) -> list[dict]:
+    """The notices in `seen` that tell `name` as joining or leaving."""
+    return [payload for event, payload in seen
+            if event == "message" and payload.get("code") in ("joined", "left")
+            and name in payload["params"]["names"]]

@@ -16,7 +16,7 @@ import requests
 
 from tests.clients import session_from
 from tests.helpers import wait_for
-from tests.real_server.test_owner_in_room import BEARER, OWNER, PASSWORD, owner_cookie
+from tests.owner_helpers import BEARER, OWNER, PASSWORD, owner_cookie
 
 BAD_ADDRESS = "127.0.0.2"
 

@@ -10,25 +10,9 @@ import pytest
 import requests
 
 from tests.helpers import wait_for
+from tests.owner_helpers import BEARER, PASSWORD, listening, owner_http
 
-PASSWORD = "the owner deletes"
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
 ROOM = "porch"
-
-
-def listening(client):
-    """A client that also records `messageDeleted` and `roomSettings`."""
-    for event in ("messageDeleted", "roomSettings"):
-        client.sio.on(event, lambda data, event=event: client._record(event, data))
-    return client
-
-
-def owner_http(url) -> requests.Session:
-    http = requests.Session()
-    assert http.post(url + "/owner/session", json={"password": PASSWORD},
-                     timeout=5).status_code == 204
-    http.headers["X-CSRF-Token"] = http.get(url + "/owner/session", timeout=5).json()["csrfToken"]
-    return http
 
 
 def room_board(url) -> list[dict]:

@@ -5,9 +5,7 @@ import pytest
 import requests
 
 from comongus import moderation_log
-
-PASSWORD = "the owner's log password"
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
+from tests.owner_helpers import BEARER, PASSWORD
 
 
 @pytest.mark.settings(OWNER_PASSWORD=PASSWORD)

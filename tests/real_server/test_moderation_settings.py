@@ -8,10 +8,8 @@ import pytest
 import requests
 
 from tests.helpers import wait_for
-from tests.real_server.test_moderation_delete import listening, owner_http
+from tests.owner_helpers import BEARER, PASSWORD, listening, owner_http
 
-PASSWORD = "the owner deletes"
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
 ROOM = "porch"
 
 

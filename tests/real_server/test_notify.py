@@ -4,58 +4,13 @@ while the host is online; a receiver that holds the request does not hold the ch
 a dead one costs one log line per room per interval."""
 from __future__ import annotations
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from tests.helpers import free_port, post_message, wait_for
-
-PASSWORD = "owner's own password"
-
-
-class Receiver:
-    """An HTTP server in a thread that records every POST; `hold` keeps each request
-    unanswered until `release()`."""
-
-    def __init__(self, hold: bool = False) -> None:
-        self.bodies: list[dict] = []
-        self.headers: list[dict] = []
-        self.released = threading.Event()
-        if not hold:
-            self.released.set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.headers.append(dict(self.headers))
-                receiver.bodies.append(json.loads(body))
-                receiver.released.wait(30)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/nudge"
-
-    def rooms(self) -> list[str]:
-        return [body.get("room") for body in self.bodies]
-
-    def release(self) -> None:
-        self.released.set()
-
-    def close(self) -> None:
-        self.release()
-        self.server.shutdown()
-        self.server.server_close()
+from tests.owner_helpers import PASSWORD, Receiver
 
 
 @pytest.fixture

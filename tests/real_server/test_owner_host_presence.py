@@ -8,7 +8,7 @@ from datetime import datetime
 import requests
 
 from tests.helpers import wait_for
-from tests.real_server.test_owner_in_room import OWNER, owner_cookie
+from tests.owner_helpers import OWNER, owner_cookie
 
 
 def host_states(client):

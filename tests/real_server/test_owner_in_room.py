@@ -8,17 +8,7 @@ import pytest
 import requests
 
 from tests.helpers import wait_for
-
-PASSWORD = "owner's own password"
-OWNER = {"OWNER_PASSWORD": PASSWORD}
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
-
-
-def owner_cookie(url) -> str:
-    http = requests.Session()
-    assert http.post(url + "/owner/session", json={"password": PASSWORD},
-                     timeout=5).status_code == 204
-    return "session=" + http.cookies["session"]
+from tests.owner_helpers import BEARER, OWNER, owner_cookie
 
 
 def refusal_code(ack):

@@ -7,10 +7,7 @@ from __future__ import annotations
 import requests
 
 from tests.helpers import post_message, wait_for
-
-PASSWORD = "owner's own password"
-OWNER = {"OWNER_PASSWORD": PASSWORD}
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
+from tests.owner_helpers import BEARER, OWNER, PASSWORD
 
 
 def inbox(url) -> list[tuple[str, int, str]]:
@@ -21,6 +18,7 @@ def inbox(url) -> list[tuple[str, int, str]]:
 
 
 def signed_in(url) -> requests.Session:
+    """Signed in, without the CSRF header owner_http adds (some tests leave it out)."""
     http = requests.Session()
     assert http.post(url + "/owner/session", json={"password": PASSWORD},
                      timeout=5).status_code == 204

@@ -3,58 +3,16 @@ back with its token within LEAVE_GRACE_SECONDS is told neither as leaving nor as
 joining and never drops out of the list; a real departure is told once the grace
 ends; an explicit `leave`, a move and a name without a token are told at once.
 
-The watcher reads a raw WebSocket, so what it saw is in the order the server wrote it.
+The watcher (tests/clients.py) reads a raw WebSocket, so what it saw is in the order
+the server wrote it.
 """
 from __future__ import annotations
-
-import json
 
 import pytest
 import requests
 
-from tests.clients import engineio_websocket
+from tests.clients import events_until, list_is, listed, mentions, told, watch
 from tests.helpers import wait_for
-
-
-def watch(url: str, room: str = "lobby"):
-    """A raw connection seated as "Watcher" in `room`; reads time out after 20 s."""
-    ws = engineio_websocket(url, timeout=20)
-    ws.send("420" + json.dumps(["join", {"name": "Watcher", "room": room}]))
-    return ws
-
-
-def events_until(ws, stop) -> list[tuple[str, dict]]:
-    """Every event on `ws`, in the order written, up to the first that `stop` accepts."""
-    seen = []
-    while True:
-        frame = ws.recv()
-        if frame == "2":
-            ws.send("3")  # answer the heartbeat
-        elif frame.startswith("42["):
-            name, payload = json.loads(frame[2:])
-            seen.append((name, payload))
-            if stop(name, payload):
-                return seen
-
-
-def listed(payload: dict) -> list[str]:
-    return [user["name"] for user in payload["users"]]
-
-
-def list_is(names):
-    return lambda event, payload: event == "roomData" and listed(payload) == names
-
-
-def told(code: str, name: str):
-    return lambda event, payload: (event == "message" and payload.get("code") == code
-                                   and name in payload["params"]["names"])
-
-
-def mentions(seen, name: str) -> list[dict]:
-    """The notices in `seen` that tell `name` as joining or leaving."""
-    return [payload for event, payload in seen
-            if event == "message" and payload.get("code") in ("joined", "left")
-            and name in payload["params"]["names"]]
 
 
 def test_a_reload_within_the_grace_is_told_neither_as_leaving_nor_as_joining(servers,

@@ -7,7 +7,7 @@ import requests
 
 from tests.clients import session_from
 from tests.helpers import wait_for
-from tests.real_server.test_owner_in_room import BEARER, PASSWORD
+from tests.owner_helpers import BEARER, PASSWORD
 
 SHARED = {"OWNER_PASSWORD": PASSWORD, "SECRET_KEY": "one secret for the whole cluster"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import requests
 
 from tests.helpers import wait_for
-from tests.real_server.test_moderation_delete import listening
+from tests.owner_helpers import listening
 
 PASSWORD = "one owner, two processes"
 BEARER = {"Authorization": f"Bearer {PASSWORD}"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.helpers import post_message, wait_for
-from tests.real_server.test_notify import PASSWORD, Receiver
+from tests.owner_helpers import PASSWORD, Receiver
 
 
 def test_two_processes_nudge_once_per_room_and_share_the_inbox(servers):

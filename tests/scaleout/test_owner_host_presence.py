@@ -7,7 +7,7 @@ import requests
 
 from tests.clients import session_from
 from tests.helpers import wait_for
-from tests.real_server.test_owner_in_room import PASSWORD, owner_cookie
+from tests.owner_helpers import PASSWORD, owner_cookie
 
 SHARED = {"OWNER_PASSWORD": PASSWORD, "SECRET_KEY": "one secret for the whole cluster",
           "LEAVE_GRACE_SECONDS": "1"}

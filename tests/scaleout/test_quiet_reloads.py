@@ -2,15 +2,8 @@
 process, and a grace may be ended by either, even when the one that began it is gone."""
 from __future__ import annotations
 
+from tests.clients import events_until, list_is, listed, mentions, told, watch
 from tests.helpers import wait_for
-from tests.real_server.test_quiet_reloads import (
-    events_until,
-    list_is,
-    listed,
-    mentions,
-    told,
-    watch,
-)
 
 
 def test_a_reload_that_lands_on_the_other_process_is_told_nothing(servers, clients):
