@@ -3,6 +3,7 @@
 import { ChatConnection, isNotice, nameKey, OWN_KEY, ownIds } from "./client.js";
 import { codeText, locale, onLanguageChange, t } from "./i18n.js";
 import { attachCounter, fieldOfError, readSettings, validateField } from "./forms.js";
+import * as hostControls from "./hostcontrols.js";
 import * as view from "./view.js";
 
 const NICKNAME_KEY = "comongus.nickname";
@@ -58,6 +59,8 @@ let typingTimer = null;
 const typingNames = new Map(); // name -> timer that forgets a silent typist
 let isHost = false; // this page chats as the owner (the join ack lists it with host: true)
 let roomSettings = { locked: false, slowModeSeconds: 0 };
+let removedBy = null; // the `banned` notice that took this page out of the room
+let shownPeople = []; // the last list drawn, to draw again in another language
 // Under the composer: "This room is locked", or the slow-mode hint.
 const roomNotice = view.el("p", "composer-notice");
 roomNotice.hidden = true;
@@ -131,6 +134,9 @@ function resetPanel() {
   dom.peopleCount.textContent = "0";
   dom.loadEarlier.hidden = true;
   dom.jump.hidden = true;
+  hostControls.disable();
+  isHost = false;
+  removedBy = null;
   clearTyping();
   typingSent = false;
   countingUnread = false; // the next room's history is not news
@@ -156,7 +162,12 @@ const handlers = {
   joined({ user, users, first }) {
     me = user;
     isHost = users.some((entry) => entry.host && sameName(entry.name, user));
-    if (isHost) for (const item of dom.messages.querySelectorAll("li.msg")) view.offerDelete(item);
+    if (isHost) {
+      for (const item of dom.messages.querySelectorAll("li.msg")) view.offerDelete(item);
+      hostControls.enable(connection.room);
+    } else {
+      hostControls.disable();
+    }
     drawRoomSettings();
     countingUnread = true; // from here on messages are new, not the history
     remember(NICKNAME_KEY, user);
@@ -210,6 +221,15 @@ const handlers = {
 
   roomSettings({ locked, slowModeSeconds }) {
     roomSettings = { locked: Boolean(locked), slowModeSeconds: Number(slowModeSeconds) || 0 };
+    hostControls.showSettings(roomSettings);
+    drawRoomSettings();
+  },
+
+  /** The host banned this page's name: out of the room, saying why and until when. */
+  removed(notice) {
+    removedBy = notice;
+    drawPeople([]);
+    clearTyping();
     drawRoomSettings();
   },
 
@@ -282,21 +302,33 @@ function sameName(a, b) {
 }
 
 function drawPeople(users) {
-  const names = users.map((user) => user.name)
-    .sort((a, b) => a.localeCompare(b));
-  dom.people.replaceChildren(...names.map((name) => view.renderPerson(name, { self: sameName(name, me) })));
-  dom.peopleCount.textContent = String(names.length);
+  shownPeople = [...users].sort((a, b) => a.name.localeCompare(b.name));
+  // A redrawn list must not drop the keyboard's place on a person's menu button.
+  const focused = document.activeElement && document.activeElement.dataset
+    ? document.activeElement.dataset.menuFor : undefined;
+  dom.people.replaceChildren(...shownPeople.map((user) => {
+    const item = view.renderPerson(user.name, { self: sameName(user.name, me), host: Boolean(user.host) });
+    hostControls.decoratePerson(item, user);
+    return item;
+  }));
+  dom.peopleCount.textContent = String(shownPeople.length);
+  if (focused !== undefined) {
+    const again = [...dom.people.querySelectorAll("button[data-menu-for]")]
+      .find((button) => button.dataset.menuFor === focused);
+    if (again) again.focus();
+  }
 }
 
 /** The room's lock and slow mode, said above the composer; a lock disables it for visitors. */
 function drawRoomSettings() {
   const { locked, slowModeSeconds } = roomSettings;
   let text = "";
-  if (locked) text = t("moderation.locked");
+  if (removedBy) text = codeText(removedBy.code, removedBy.params, removedBy.text, view.codeExtras);
+  else if (locked) text = t("moderation.locked");
   else if (slowModeSeconds > 0 && !isHost) text = t("moderation.slowMode", { seconds: slowModeSeconds });
   roomNotice.textContent = text;
   roomNotice.hidden = !text;
-  const closed = locked && !isHost;
+  const closed = Boolean(removedBy) || (locked && !isHost);
   dom.text.disabled = closed;
   for (const button of dom.composer.querySelectorAll("button")) button.disabled = closed;
 }
@@ -582,6 +614,8 @@ dom.leave.addEventListener("click", onLeave);
 dom.retryNow.addEventListener("click", () => connection && connection.retryNow());
 onLanguageChange(() => {
   drawRoomSettings();
+  drawPeople(shownPeople);
+  hostControls.refreshLanguage();
   fitPlaceholder();
   if (connection) handlers.state(connection.state, { nextTry: connection.nextTry });
   view.refreshCoded(dom.body);

@@ -120,6 +120,7 @@ export function fromRest(row) {
     room: row.roomname ?? row.room,
     date: row.date,
     ...(row.deleted ? { deleted: true } : {}),
+    ...(row.host ? { host: true } : {}),
   };
 }
 
@@ -147,6 +148,38 @@ export async function postMessage(fields) {
 export async function fetchRoomNames() {
   const body = await requestJson("/rooms");
   return body.results.map((row) => row.roomname);
+}
+
+// ---------------------------------------------------------------- the owner's REST calls
+
+// A cookie request that changes something needs the session's CSRF token, which
+// GET /owner/session answers to the signed-in browser (comongus/owner.py).
+let csrfToken = null;
+
+async function ownerRequest(method, url, body, retried = false) {
+  if (csrfToken === null) csrfToken = (await requestJson("/owner/session")).csrfToken;
+  try {
+    return await requestJson(url, {
+      method,
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    // Signed in again in another tab: the token changed. Ask for it once more.
+    if (error.code !== "csrf_invalid" || retried) throw error;
+    csrfToken = null;
+    return ownerRequest(method, url, body, true);
+  }
+}
+
+/** The owner bans `name` for `minutes`, from `room` (or every room without it). */
+export function banName({ name, room, minutes }) {
+  return ownerRequest("POST", "/bans", room ? { name, room, minutes } : { name, minutes });
+}
+
+/** The owner sets `room`'s `{locked?, slowModeSeconds?}`; answers all its settings. */
+export function putRoomSettings(room, changes) {
+  return ownerRequest("PUT", `/rooms/${encodeURIComponent(room)}/settings`, changes);
 }
 
 // ---------------------------------------------------------------- timeline
@@ -227,6 +260,20 @@ export function isNotice(message) {
   return message.seq === null || message.seq === undefined;
 }
 
+// Other modules of the page (host.js) listen on the chat's own socket rather than
+// open another: each socket a ChatConnection opens is handed to them.
+const socketListeners = [];
+let chatSocket = null;
+
+/**
+ * Call `listener(socket)` with every Socket.IO socket the chat opens, the one
+ * already open (if any) at once; before it is connected, so `connect` is heard.
+ */
+export function onChatSocket(listener) {
+  socketListeners.push(listener);
+  if (chatSocket) listener(chatSocket);
+}
+
 /**
  * One person in one room over Socket.IO.
  *
@@ -236,7 +283,9 @@ export function isNotice(message) {
  * joinFailed({error, code, params}, {first}); message(msg, {own}) once per seq
  * (and every admin notice but repeated welcomes), `own` when this browser sent it;
  * roomData(users);
- * typing({user, typing}); outbox(item) whenever an outbox item changes state
+ * typing({user, typing}); messageDeleted({id, room}); roomSettings({locked,
+ * slowModeSeconds}); removed(notice) when the host banned this name (the
+ * connection is closed for good); outbox(item) whenever an outbox item changes state
  * ("sending", "sent", "failed", "discarded"); reset() when the server's history
  * no longer matches what the page shows (start over).
  */
@@ -270,6 +319,8 @@ export class ChatConnection {
       reconnection: false,
     });
     this.wire();
+    chatSocket = this.socket;
+    for (const listener of socketListeners) listener(this.socket);
   }
 
   start() {
@@ -403,6 +454,9 @@ export class ChatConnection {
       if (message.code === "welcome" && this.welcomed) return;
       if (message.code === "welcome") this.welcomed = true;
       this.on.message(message);
+      // Only the banned connection hears its `banned`: it is out of the room, and
+      // joining again would be refused, so it stays out rather than retry.
+      if (message.code === "banned") this.removed(message);
       return;
     }
     if (this.timeline.conflicts(message)) {
@@ -554,6 +608,16 @@ export class ChatConnection {
   /** The owner deletes message `id`; the room (this page too) gets messageDeleted. */
   deleteMessage(id) {
     this.socket.timeout(ACK_TIMEOUT_MS).emit("deleteMessage", { id }, () => {});
+  }
+
+  /** The host banned this name: close the connection for good and say why. */
+  removed(notice) {
+    this.stopped = true;
+    this.joined = false;
+    clearTimeout(this.retryTimer);
+    this.socket.disconnect();
+    this.reportState();
+    if (this.on.removed) this.on.removed(notice);
   }
 
   /** Leave the room for good: ack, then close the connection. */

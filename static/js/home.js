@@ -7,10 +7,14 @@ import * as view from "./view.js";
 
 // The board shows every room, and a socket only hears the room it joined, so
 // new messages come by polling `after` the newest id; cheap, and it pauses
-// while the tab is hidden.
+// while the tab is hidden. Every WINDOW_EVERY-th poll reads the whole shown
+// window again instead (from the oldest entry shown on), which brings the new
+// messages too and turns the ones the owner deleted into tombstones.
 const POLL_MS = 3000;
+const WINDOW_EVERY = 2;
 const BOARD_SIZE = 50;
 const BOARD_MAX = 200;
+const WINDOW_LIMIT = BOARD_MAX + 100; // one fixed size, so viewers share the server's cached page
 const NICKNAME_KEY = "comongus.nickname";
 
 const settings = readSettings();
@@ -38,6 +42,7 @@ let lastId = 0;
 let loaded = false;
 let generation = 0;
 let pollTimer = null;
+let polls = 0;
 const shown = new Set();
 const knownRooms = new Set();
 
@@ -68,10 +73,17 @@ async function poll() {
     return;
   }
   const mine = generation;
+  polls += 1;
+  const oldest = dom.board.lastElementChild;
+  const rereading = polls % WINDOW_EVERY === 0 && oldest !== null;
+  const query = rereading
+    ? { roomname: filter, after: Number(oldest.dataset.id) - 1, limit: WINDOW_LIMIT }
+    : { roomname: filter, after: lastId, limit: 100 };
   try {
-    const messages = await fetchMessages({ roomname: filter, after: lastId, limit: 100 });
+    const messages = await fetchMessages(query);
     if (mine !== generation) return;
     dom.boardError.hidden = true;
+    if (rereading) showDeletions(messages);
     addEntries(messages);
   } catch {
     dom.boardError.hidden = false;
@@ -95,6 +107,17 @@ function addEntries(messages) {
   }
   while (dom.board.children.length > BOARD_MAX) dom.board.lastElementChild.remove();
   dom.empty.hidden = dom.board.children.length > 0;
+}
+
+/** Entries the owner deleted since they were drawn become tombstones, in place. */
+function showDeletions(messages) {
+  for (const message of messages) {
+    if (!message.deleted) continue;
+    const entry = dom.board.querySelector(`li.board-entry[data-id="${Number(message.id)}"]`);
+    if (entry && !entry.classList.contains("board-deleted")) {
+      entry.replaceWith(view.renderBoardEntry(message));
+    }
+  }
 }
 
 // ------------------------------------------------------------ the room filter

@@ -1,11 +1,13 @@
+/* global io */
 // The host's presence in the chat's header on /intro and /embed: "The host is here",
 // or "The host is away: leave a note and they will see it". Loaded only when the
-// chat has an owner, before chat.js. It asks GET /host at once and on every connect
-// (a change may have passed while a socket was down), and hears the `host` event,
-// which the server sends to every connected socket, joined or not: on the chat's
-// own socket, met by wrapping the global `io()` that chat.js opens it through, or,
-// while a visitor has not joined yet (no chat socket), on one of its own, closed
-// as soon as the chat opens its socket, so a page holds one at a time.
+// chat has an owner. It asks GET /host at once and on every connect (a change may
+// have passed while a socket was down), and hears the `host` event, which the
+// server sends to every connected socket, joined or not: on the chat's own socket,
+// which client.js hands over (onChatSocket), or, while a visitor has not joined yet
+// (no chat socket), on one of its own, closed as soon as the chat opens its socket,
+// so a page holds one at a time.
+import { onChatSocket } from "./client.js";
 import { t } from "./i18n.js";
 
 const status = document.getElementById("host-status");
@@ -37,20 +39,18 @@ function listen(socket) {
 }
 
 if (status && typeof window.io === "function") {
-  const original = window.io;
   let chatSocket = null;
   let ownSocket = null;
-  window.io = Object.assign((...args) => {
+  onChatSocket((socket) => {
     if (ownSocket) ownSocket.disconnect();
     ownSocket = null;
-    chatSocket = original(...args);
-    listen(chatSocket);
-    return chatSocket;
-  }, original);
-  // By `load` chat.js has opened its socket if it joins at once (a reload).
+    chatSocket = socket;
+    listen(socket);
+  });
+  // By `load` the chat has opened its socket if it joins at once (a reload).
   window.addEventListener("load", () => {
     if (chatSocket) return;
-    ownSocket = original({ transports: ["websocket", "polling"], forceNew: true });
+    ownSocket = io({ transports: ["websocket", "polling"], forceNew: true });
     listen(ownSocket);
   });
   refresh();

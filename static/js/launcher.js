@@ -4,6 +4,11 @@
 // It must run under the host page's own CSP when that allows our origin in
 // script-src and frame-src, so it writes no markup styles and no inline script:
 // every style is a CSSOM property set, which style-src does not govern.
+// With `data-host-status` (the /intro snippet has it when the chat has an owner),
+// a dot on the button says whether the host is here: GET /host when the page loads
+// and when the panel opens. That request needs the chat's origin in the page's
+// connect-src; refused, or answered 404 (no owner), the button has no dot. Without
+// the attribute nothing is asked, so a page's CSP needs only script-src and frame-src.
 (() => {
   "use strict";
 
@@ -16,8 +21,12 @@
   const korean = /^ko\b/i.test(script.dataset.lang || document.documentElement.lang
     || navigator.language || "");
   const TEXT = korean
-    ? { open: "채팅 열기", close: "채팅 닫기", title: "ComongUS 채팅" }
-    : { open: "Open chat", close: "Close chat", title: "ComongUS chat" };
+    ? { open: "채팅 열기", close: "채팅 닫기", title: "ComongUS 채팅",
+      here: "호스트가 여기 있어요", away: "호스트가 자리에 없어요" }
+    : { open: "Open chat", close: "Close chat", title: "ComongUS chat",
+      here: "the host is here", away: "the host is away" };
+  const HERE = "#1d8a4e"; // a filled green dot; away is a hollow grey ring (not colour alone)
+  const AWAY = "#6b6b6b";
   const ACCENT = "#5b3fd6"; // white on it: 6.7:1
   const FOCUS = "0 0 0 3px #ffb800, 0 4px 14px rgb(0 0 0 / 30%)";
   const SHADOW = "0 4px 14px rgb(0 0 0 / 30%)";
@@ -38,6 +47,48 @@
   button.append(icon());
 
   let panel = null;
+  let hostOnline = null; // null: no owner, or not known
+
+  /** The dot on the button's corner, drawn only once the chat says it has an owner. */
+  const dot = document.createElement("span");
+  dot.setAttribute("aria-hidden", "true");
+  Object.assign(dot.style, {
+    position: "absolute", top: "2px", right: "2px", width: "14px", height: "14px",
+    borderRadius: "50%", boxSizing: "border-box", border: "3px solid #ffffff", display: "none",
+  });
+
+  function label() {
+    const open = button.getAttribute("aria-expanded") === "true";
+    const base = open ? TEXT.close : TEXT.open;
+    return hostOnline === null ? base : `${base} (${hostOnline ? TEXT.here : TEXT.away})`;
+  }
+
+  function drawHost() {
+    dot.style.display = hostOnline === null ? "none" : "block";
+    dot.style.background = hostOnline ? HERE : "#ffffff";
+    dot.style.borderColor = hostOnline ? "#ffffff" : AWAY;
+    if (hostOnline === null) delete dot.dataset.online;
+    else dot.dataset.online = String(hostOnline);
+    button.setAttribute("aria-label", label());
+  }
+
+  /** GET /host: {online, since}, or 404 when the chat has no owner (then no dot). */
+  async function checkHost() {
+    try {
+      const answer = await fetch(`${origin}/host`, {
+        credentials: "omit", headers: { Accept: "application/json" },
+      });
+      if (answer.ok) {
+        const state = await answer.json();
+        hostOnline = typeof state.online === "boolean" ? state.online : null;
+      } else if (answer.status === 404) {
+        hostOnline = null;
+      }
+    } catch {
+      return; // offline, or the page's CSP refuses the request: keep what is shown
+    }
+    drawHost();
+  }
 
   /** A speech bubble while closed, a cross while open; drawn, never fetched. */
   function icon(open = false) {
@@ -80,9 +131,12 @@
     if (open && !panel) panel = makePanel();
     if (panel) panel.style.display = open ? "block" : "none";
     button.setAttribute("aria-expanded", String(open));
-    button.setAttribute("aria-label", open ? TEXT.close : TEXT.open);
-    button.replaceChildren(icon(open));
-    if (open) panel.querySelector("iframe").focus();
+    button.setAttribute("aria-label", label());
+    button.replaceChildren(icon(open), dot);
+    if (open) {
+      panel.querySelector("iframe").focus();
+      if (showsHost) checkHost();
+    }
   }
 
   function close() {
@@ -102,7 +156,12 @@
     if (event.origin === origin && event.data && event.data.type === "comongus:close") close();
   });
 
-  const mount = () => document.body.append(button);
+  button.append(dot);
+  const showsHost = script.hasAttribute("data-host-status");
+  const mount = () => {
+    document.body.append(button);
+    if (showsHost) checkHost();
+  };
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 })();

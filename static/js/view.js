@@ -118,7 +118,9 @@ export function renderMessage(message, { own = false } = {}) {
   item.dataset.seq = String(message.seq);
   item.dataset.id = String(message.id);
   const meta = el("div", "msg-meta");
-  meta.append(el("span", "msg-user", message.user), " ", renderTime(message.date));
+  meta.append(el("span", "msg-user", message.user), " ");
+  if (message.host) meta.append(renderHostBadge(), " ");
+  meta.append(renderTime(message.date));
   item.append(meta, renderText(message.text, "msg-text"));
   if (own) makeOwn(item);
   return item;
@@ -270,13 +272,24 @@ export function renderPending(entry) {
   return item;
 }
 
-/** One person in the online list, with the presence dot. */
-export function renderPerson(name, { self = false } = {}) {
+/**
+ * The "Host" badge beside the owner's name, so visitors can tell the owner from a
+ * visitor who picked a look-alike name. Its words are its accessible name.
+ */
+export function renderHostBadge() {
+  const badge = el("span", "host-badge", t("host.badge"));
+  badge.dataset.i18n = "host.badge";
+  return badge;
+}
+
+/** One person in the online list, with the presence dot; `host` adds the badge. */
+export function renderPerson(name, { self = false, host = false } = {}) {
   const item = el("li", self ? "person self" : "person");
   item.dataset.name = name;
   const dot = el("span", "presence-dot");
   dot.setAttribute("aria-hidden", "true");
   item.append(dot, el("span", "person-name", name));
+  if (host) item.append(" ", renderHostBadge());
   if (self) {
     const you = el("span", "person-you", t("chat.you"));
     you.dataset.i18n = "chat.you";
@@ -293,7 +306,9 @@ export function renderBoardEntry(message) {
   const room = el("a", "board-room", `#${message.room}`);
   room.href = `/?${new URLSearchParams({ room: message.room })}`;
   room.dataset.room = message.room;
-  meta.append(el("span", "board-user", message.user), " ", room, " ", renderTime(message.date, true));
+  if (message.user) meta.append(el("span", "board-user", message.user), " "); // a tombstone has none
+  if (message.host) meta.append(renderHostBadge(), " ");
+  meta.append(room, " ", renderTime(message.date, true));
   const text = el("p", "board-text", message.deleted ? t("moderation.deleted") : message.text);
   if (message.deleted) {
     item.classList.add("board-deleted");

@@ -88,3 +88,115 @@ def test_the_owner_deletes_from_the_chat_view(owner_server, people):
     expect(vera.page.locator("#messages button", has_text="Delete")).to_have_count(0)
     for person in (vera, host):
         assert person.errors == []
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+
+def fits_width(person):
+    return person.page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_the_owner_bans_a_visitor_from_the_people_list(owner_server, people):
+    vera = people(owner_server.url)
+    vera.goto("/chat?name=Vera&room=banning")
+    vera.wait_joined("Vera")
+    expect(vera.page.locator("#host-tools")).to_be_hidden()  # a visitor has no controls
+    host = people(owner_server.url, viewport=PHONE)
+    host.sign_in_as_owner(PASSWORD)
+    host.goto("/chat?name=whoever&room=banning")
+    host.wait_joined("Vera")
+    expect(host.page.get_by_role("button", name="Actions for host")).to_have_count(0)
+    expect(vera.page.locator("#people button")).to_have_count(0)
+
+    menu = host.page.get_by_role("button", name="Actions for Vera")
+    menu.focus()
+    host.page.keyboard.press("Enter")  # the keyboard opens it, and lands in it
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(host.page.get_by_label("Ban for")).to_be_focused()
+    assert host.axe() == [] and fits_width(host)
+    host.page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+
+    menu.click()
+    host.page.get_by_label("Ban for").select_option(label="1 hour")
+    host.page.get_by_role("button", name="Ban from this room").click()
+    expect(host.page.locator("#host-tools-status")).to_contain_text(
+        "Vera is banned from #banning until")
+    expect(host.page.locator("#people .person", has_text="Vera")).to_have_count(0)
+
+    expect(vera.page.locator("#messages .notice").last).to_contain_text(
+        "The host has banned you from here until")
+    expect(vera.page.locator(".composer-notice")).to_contain_text("banned you")
+    expect(vera.page.locator("#composer-text")).to_be_disabled()
+    vera.page.reload()  # and cannot come back
+    expect(vera.page).to_have_url(f"{owner_server.url}/rtcjoin?name=Vera&room=banning")
+    expect(vera.page.locator("#name-error")).to_contain_text("The host has banned you")
+    for person in (vera, host):
+        assert person.errors == [] and person.violations() == []
+
+
+def test_lock_and_slow_mode_from_the_owners_controls_reach_visitors(owner_server, people):
+    lee = people(owner_server.url, locale="ko-KR")
+    lee.goto("/chat?name=Lee&room=controls")
+    lee.wait_joined("Lee")
+    host = people(owner_server.url, viewport=PHONE)
+    host.sign_in_as_owner(PASSWORD)
+    host.goto("/chat?name=whoever&room=controls")
+    host.wait_joined("Lee")
+
+    toggle = host.page.get_by_role("button", name="Room settings")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    host.page.get_by_label("Locked: only the host can write").check()
+    host.page.get_by_role("button", name="Save").click()
+    expect(host.page.locator("#host-tools-status")).to_have_text("The room's settings are saved.")
+    expect(lee.page.locator(".composer-notice")).to_have_text(
+        "이 방은 잠겨 있어 호스트만 쓸 수 있습니다.")
+    expect(lee.page.locator("#composer-text")).to_be_disabled()
+    expect(host.page.locator("#composer-text")).to_be_enabled()  # the host still writes
+    assert host.axe() == [] and fits_width(host)
+
+    host.page.get_by_label("Locked: only the host can write").uncheck()
+    host.page.get_by_label("Slow mode").select_option(label="30 s")
+    host.page.get_by_role("button", name="Save").click()
+    expect(lee.page.locator(".composer-notice")).to_have_text(
+        "슬로 모드: 30초에 한 번 보낼 수 있습니다.")
+    expect(lee.page.locator("#composer-text")).to_be_enabled()
+
+    host.page.locator("#lang-switch").select_option("ko")  # the controls speak Korean too
+    expect(host.page.get_by_role("button", name="방 설정")).to_be_visible()
+    expect(host.page.get_by_role("button", name="Lee 님 관리")).to_be_visible()
+    expect(host.page.get_by_label("슬로 모드")).to_have_value("30")
+    assert host.axe() == []
+    host.page.locator("#lang-switch").select_option("en")
+
+    host.context.clear_cookies()  # signed out meanwhile: the refusal in words
+    host.page.get_by_role("button", name="Save").click()
+    expect(host.page.locator("#host-tools-status")).to_have_text(
+        "You are not signed in as the owner any more: sign in again at /owner.")
+    assert lee.errors == [] and lee.violations() == [] and host.violations() == []
+    assert all("status of 401" in error for error in host.errors)  # the refused request
+
+
+def test_an_open_board_turns_a_deleted_message_into_a_tombstone(owner_server, people):
+    from tests.helpers import post_message
+
+    post_message(owner_server.url, "boarded", "Ann", "this one stays")
+    doomed = post_message(owner_server.url, "boarded", "Bob", "this one goes")
+    reader = people(owner_server.url, locale="ko-KR")
+    reader.goto("/")  # every room: no socket hears the deletion, the polls must
+    entry = reader.page.locator(f'.board-entry[data-id="{doomed["id"]}"]')
+    expect(entry).to_contain_text("this one goes")
+
+    assert requests.delete(f"{owner_server.url}/messages/{doomed['id']}", headers=BEARER,
+                           timeout=5).status_code == 204
+    expect(entry.locator(".board-text")).to_have_text("삭제된 메시지입니다")
+    expect(reader.page.locator("#board")).not_to_contain_text("this one goes")
+    expect(reader.page.locator(".board-entry", has_text="this one stays")).to_have_count(1)
+    assert reader.page.locator(".board-entry").count() == len(
+        set(reader.page.locator(".board-entry").evaluate_all("es => es.map(e => e.dataset.id)")))
+    assert reader.errors == [] and reader.violations() == [] and reader.axe() == []
