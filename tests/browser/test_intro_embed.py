@@ -1,9 +1,6 @@
 """/intro (introduction plus chat) and /embed (the chat alone, for an iframe)."""
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -87,35 +84,6 @@ def test_embed_can_be_framed_and_the_other_pages_cannot(server):
         assert "unsafe-inline" not in policy, path
         assert headers["X-Frame-Options"] == "DENY", path
         assert headers["X-Content-Type-Options"] == "nosniff", path
-
-
-@pytest.fixture
-def host_site():
-    """Another site (its own origin: its own port): `host_site(body, headers)` serves
-    `body` as its one page, with `headers`, and returns its address."""
-    started = []
-
-    def serve(body: str, headers: dict | None = None) -> str:
-        class Page(BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        httpd = HTTPServer(("127.0.0.1", 0), Page)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        started.append(httpd)
-        return f"http://127.0.0.1:{httpd.server_port}/"
-
-    yield serve
-    for httpd in started:
-        httpd.shutdown()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_intro_embed import host_site  # noqa: F401 (another site's page)
-
 PASSWORD = "the host's password"
 AWAY = "The host is away: leave a note and they will see it"
 HERE = "The host is here"
