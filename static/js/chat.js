@@ -543,7 +543,9 @@ function fitComposer() {
 function onMessagesClick(event) {
   const button = event.target.closest("button[data-action=\"delete\"]");
   const item = button && button.closest("li.msg[data-id]");
-  if (item && connection && isHost) connection.deleteMessage(Number(item.dataset.id));
+  if (item && connection && isHost) {
+    connection.deleteMessage(Number(item.dataset.id), hostControls.deleteRefused);
+  }
 }
 
 function onOutboxClick(event) {

@@ -605,9 +605,14 @@ export class ChatConnection {
     if (this.joined) this.socket.emit("typing", Boolean(isTyping));
   }
 
-  /** The owner deletes message `id`; the room (this page too) gets messageDeleted. */
-  deleteMessage(id) {
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("deleteMessage", { id }, () => {});
+  /** The owner deletes message `id`; the room (this page too) gets messageDeleted.
+   * `onRefused({message, code, params})` hears a refusal, `onRefused(null)` no answer. */
+  deleteMessage(id, onRefused) {
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("deleteMessage", { id }, (timedOut, reason, details) => {
+      if (timedOut) onRefused(null);
+      else if (reason) onRefused({ message: reason, code: details && details.code,
+        params: details && details.params });
+    });
   }
 
   /** The host banned this name: close the connection for good and say why. */

@@ -87,6 +87,12 @@ export function refreshLanguage() {
   dom.status.textContent = drawStatus();
 }
 
+/** The server refused (or did not answer) the host's Delete: say why in the panel. */
+export function deleteRefused(refusal) {
+  say(refusal ? () => codeText(refusal.code, refusal.params, refusal.message, view.codeExtras)
+    : () => t("hostTools.unreachable"));
+}
+
 function say(draw) {
   drawStatus = draw;
   dom.status.textContent = draw();

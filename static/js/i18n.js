@@ -213,6 +213,7 @@ const STRINGS = {
     "code.not_signed_in": "You are not signed in as the owner any more: sign in again at /owner.",
     "code.csrf_invalid": "This page's owner session is out of date: reload it and try again.",
     "code.owner_unbannable": "The host cannot be banned.",
+    "code.not_found": "That is gone already: reload to see what is there now.",
     "code.minutes_invalid": "Choose how long the ban lasts.",
   },
   ko: {
@@ -421,6 +422,7 @@ const STRINGS = {
     "code.not_signed_in": "주인으로 로그인되어 있지 않습니다. /owner에서 다시 로그인해 주세요.",
     "code.csrf_invalid": "이 페이지의 주인 세션이 오래되었습니다. 새로 고침한 뒤 다시 시도해 주세요.",
     "code.owner_unbannable": "호스트는 차단할 수 없습니다.",
+    "code.not_found": "이미 없습니다. 새로 고쳐 지금 있는 것을 보세요.",
     "code.minutes_invalid": "차단 기간을 골라 주세요.",
   },
 };

@@ -90,6 +90,28 @@ def test_the_owner_deletes_from_the_chat_view(owner_server, people):
         assert person.errors == []
 
 
+def test_a_delete_the_server_refuses_is_said_in_the_host_tools(owner_server, people):
+    """The message is gone from the database behind the page's back (a restore, a
+    hand edit): the host's Delete is refused, and the page says so instead of
+    nothing happening."""
+    import sqlite3
+
+    vera = people(owner_server.url)
+    vera.goto("/chat?name=Vera&room=vanished")
+    vera.say("this row will vanish")
+    host = people(owner_server.url)
+    host.sign_in_as_owner(PASSWORD)
+    host.goto("/chat?name=whoever&room=vanished")
+    line = host.page.locator("#messages li.msg", has_text="this row will vanish")
+    expect(line).to_be_visible()
+    with sqlite3.connect(owner_server.workdir / "chat.sqlite3") as database:
+        database.execute("DELETE FROM messages WHERE text = 'this row will vanish'")
+    line.get_by_role("button", name="Delete").click()
+    expect(host.page.locator("#host-tools-status")).to_have_text(
+        "That is gone already: reload to see what is there now.")
+    assert host.errors == []
+
+
 PHONE = {"width": 375, "height": 740}
 
 
