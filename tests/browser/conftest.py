@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import missing_service, server_processes
+from tests.owner_helpers import PASSWORD
 
 CHROMIUM = os.environ.get("COMONGUS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -61,6 +62,15 @@ def server(tmp_path_factory):
     with server_processes() as start:
         yield start(tmp_path_factory.mktemp("browser-server"),
                     {"REST_POSTS_PER_SECOND": "0", "LEAVE_GRACE_SECONDS": "0"})
+
+
+@pytest.fixture(scope="module")
+def owner_server(tmp_path_factory):
+    """A server with an owner (tests.owner_helpers.PASSWORD), one per test module; the
+    owner's last page closing makes the host away at once."""
+    with server_processes() as start:
+        yield start(tmp_path_factory.mktemp("owner-server"),
+                    {"OWNER_PASSWORD": PASSWORD, "LEAVE_GRACE_SECONDS": "0"})
 
 
 class Person:
@@ -126,7 +136,7 @@ class Person:
 
         expect(self.page.locator("#people .person", has_text=name)).to_be_visible()
 
-    def sign_in_as_owner(self, password):
+    def sign_in_as_owner(self, password=PASSWORD):
         """Sign in at /owner with the form, in whatever language the page speaks, and
         wait for the signed-in page."""
         from playwright.sync_api import expect

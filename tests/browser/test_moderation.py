@@ -3,20 +3,10 @@ every open page and on the board, in the reader's language; a locked room says s
 and disables the composer; slow mode is announced."""
 from __future__ import annotations
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
-PASSWORD = "the moderator's password"
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
-
-
-@pytest.fixture(scope="module")
-def owner_server(tmp_path_factory):
-    from tests.helpers import server_processes
-
-    with server_processes() as start:
-        yield start(tmp_path_factory.mktemp("moderation-server"), {"OWNER_PASSWORD": PASSWORD})
+from tests.owner_helpers import BEARER, PASSWORD
 
 
 def test_a_deleted_message_vanishes_from_every_open_page(owner_server, people):

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
+import requests
 from playwright.sync_api import expect
 
-PASSWORD = "the host's password"
+from tests.helpers import wait_for
+from tests.owner_helpers import PASSWORD
+
 AWAY = "The host is away: leave a note and they will see it"
 HERE = "The host is here"
-
-
-@pytest.fixture(scope="module")
-def owner_server(tmp_path_factory):
-    from tests.helpers import server_processes
-
-    with server_processes() as start:
-        yield start(tmp_path_factory.mktemp("host-server"),
-                    {"OWNER_PASSWORD": PASSWORD, "LEAVE_GRACE_SECONDS": "0"})
-
 
 
 def test_visitors_see_the_host_come_and_go(owner_server, people):
@@ -68,7 +60,7 @@ def test_without_an_owner_the_pages_show_no_host(server, people):
     expect(person.page.locator("#launcher-code")).not_to_have_value(re.compile("data-host-status"))
 
 
-def test_without_an_owner_the_launcher_shows_no_dot(server, people, host_site):  # noqa: F811
+def test_without_an_owner_the_launcher_shows_no_dot(server, people, host_site):
     visitor = people(server.url)
     with visitor.page.expect_response(f"{server.url}/host") as answer:
         visitor.page.goto(shop(host_site, server.url))
@@ -121,7 +113,7 @@ def shop(serve, url):
                                              f"frame-src {url}; connect-src {url}"})
 
 
-def test_the_launcher_shows_whether_the_host_is_here(owner_server, people, host_site):  # noqa: F811
+def test_the_launcher_shows_whether_the_host_is_here(owner_server, people, host_site):
     url = owner_server.url
     site = shop(host_site, url)
     intro = people(url)
@@ -137,7 +129,10 @@ def test_the_launcher_shows_whether_the_host_is_here(owner_server, people, host_
 
     owner = people(url)
     owner.sign_in_as_owner(PASSWORD)
-    button.click()  # opening the panel asks again
+    # /owner's own connection makes the host here; the launcher asks when it opens.
+    wait_for(lambda: requests.get(url + "/host", timeout=5).json()["online"],
+             message="the host online once /owner connected")
+    button.click()
     expect(button).to_have_attribute("aria-label", "Close chat (the host is here)")
     expect(dot).to_have_attribute("data-online", "true")
     assert visitor.axe() == []

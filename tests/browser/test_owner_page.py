@@ -3,20 +3,10 @@ signed-in page and sign-out, the inbox, the bans in force with their Lift button
 the moderation log, in English and Korean, and nothing axe-core objects to."""
 from __future__ import annotations
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
-PASSWORD = "a long owner password"
-BEARER = {"Authorization": f"Bearer {PASSWORD}"}
-
-
-@pytest.fixture(scope="module")
-def owner_server(tmp_path_factory):
-    from tests.helpers import server_processes
-
-    with server_processes() as start:
-        yield start(tmp_path_factory.mktemp("owner-server"), {"OWNER_PASSWORD": PASSWORD})
+from tests.owner_helpers import BEARER, PASSWORD
 
 
 def test_the_owner_signs_in_and_out(owner_server, people):
