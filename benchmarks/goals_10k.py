@@ -158,7 +158,8 @@ def bigroom_rows(runs: Runs) -> list[list[str]]:
     p99 = runs.figure(big, GOAL_SERVER, "lat_p99_ms")
     rows = [[f"4. One room of {number(clients) if clients else '10,000'}, 1 msg/s: all joined, "
              "0 loss, p99 ≤ 250 ms",
-             f"{joined_cell(runs, big, GOAL_SERVER)}; {delivery_cell(runs, big, GOAL_SERVER)}",
+             f"{joined_cell(runs, big, GOAL_SERVER)}; {delivery_cell(runs, big, GOAL_SERVER)}"
+             if clients else "not run",
              f"at {number(seed_clients)}: {joined_cell(runs, small, SEED)}; "
              f"{delivery_cell(runs, small, SEED)}" if seed_clients else "not run",
              "–", verdict([all_joined(runs, big, GOAL_SERVER),

@@ -28,7 +28,8 @@
 # a reduced size first (CLIENTS=1000 ROOMS=10 IDLE_SECONDS=10 DURATION=5
 # SEED_BIG_CLIENTS=200 POLL_CLIENTS=100); a run below 10,000 clients goes to a
 # folder named -at-CLIENTS and says so in its summary. WITH_STOCK=1 adds ComongUS
-# stock (COMONGUS_TUNING=off). ComongUS runs with common.sh's settings (the
+# stock (COMONGUS_TUNING=off); ONLY=tuned (comma-separated names) runs only those
+# servers. ComongUS runs with common.sh's settings (the
 # per-address caps off) and MAX_CONNECTIONS=12000; every process gets the hard
 # open-file limit. Results: a new benchmarks/results/YYYY-MM-DD-series-10k/
 # (RESULTS_NAME, or OUT, overrides it): the load generator's JSON per run and
@@ -119,6 +120,7 @@ describe() { # scenario: sets TITLE, ON (the servers), OPTIONS and FIGURES
             FIGURES=$fanout_figures ;;
         *) echo "series-10k.sh: no scenario $1" >&2; return 1 ;;
     esac
+    [ -z "${ONLY:-}" ] || ON=$(tr , '\n' <<< "$ON" | grep -xE "${ONLY//,/|}" | paste -sd, || true)
 }
 
 FANOUTS=""
@@ -131,6 +133,7 @@ for name in "$@"; do
 done
 for name in "$@"; do
     describe "$name"
+    [ -n "$ON" ] || continue
     SERVERS=$(grep -E "^(${ON//,/|})=" <<< "$ALL_SERVERS")
     run_rounds "$name" "$RUNS" "${OPTIONS[@]}"
 done
@@ -166,6 +169,7 @@ ratios_among() { # servers: those of RATIOS whose two servers are both among the
         SHOWN+="$name "
         compgen -G "$OUT/$name.*.json" > /dev/null || continue
         describe "$name"
+        [ -n "$ON" ] || continue
         echo
         echo "## $name: $TITLE"
         echo
