@@ -60,7 +60,11 @@ ERRORS=$(grep -ciE "error|traceback|exception" "$OUT/after-sigterm.log" || true)
 {
     echo "# shutdown-$CLIENTS: $(run_stamp)"
     echo
-    echo "Server: ${SERVER:-eventlet}, COMONGUS_TUNING=${COMONGUS_TUNING:-on}; $HELD idle"
+    if [ "${SERVER:-eventlet}" = gevent ]; then
+        echo "Server: gevent (stock); $HELD idle"
+    else
+        echo "Server: eventlet, COMONGUS_TUNING=${COMONGUS_TUNING:-on}; $HELD idle"
+    fi
     echo "WebSocket clients in rooms of 100 ($SESSIONS_BEFORE connections established);"
     echo "load average before SIGTERM: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
