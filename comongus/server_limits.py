@@ -52,7 +52,8 @@ def close_every_session_and_exit(app, sleep) -> None:
     would leave the session's room and announce a member list to the room's others,
     sessions x room size in all, seconds of CPU at thousands. This process's presence
     leaves in one go instead (`presence_leases.retire`). Each session still sends
-    Engine.IO's close packet and closes its connection, so its client reconnects.
+    Engine.IO's close packet (then a WebSocket's close frame), so its client
+    reconnects; the connections close, at the latest, with the process.
 
     Nothing is acked that was not committed: an ack is sent only after its commit,
     and SQLite commits never yield to this task half-way.
