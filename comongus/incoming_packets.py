@@ -15,9 +15,11 @@ reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, an
 event with more arguments than any handler takes) closes that connection with
 one warning line instead of a traceback per packet, and a connection that sends
 faster than its worker can handle is closed once `max_pending` packets wait.
+A packet whose session closed before its turn (the client left, a limit cut
+it) is dropped with one info line, not called malformed.
 
 Public edges only: Engine.IO's `on("message")` handler, the one python-socketio
-registered (`eio.handlers`), and python-socketio's `packet_class`.
+registered (`eio.handlers`), `eio.sockets` and python-socketio's `packet_class`.
 """
 from __future__ import annotations
 
