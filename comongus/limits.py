@@ -251,9 +251,11 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
 
 
 # A timer that wakes this much later than asked says the server is behind: what a
-# client sent by then may still be unread. Such a session is checked again after
-# RECHECK_SECONDS, until the server keeps time.
+# client sent by then may still be unread.
 BEHIND_SECONDS = 1.0
+# A session found silent is looked at once more this much later, on time, before it
+# is closed: a server that was held up until just past the deadline wakes its timers
+# before it reads its sockets, and reads them in between.
 RECHECK_SECONDS = 0.5
 
 
@@ -264,7 +266,7 @@ def close_sessions_without_namespace(server, seconds: float, packets) -> None:
     it would hold them until its heartbeats time out. Only the client's own
     silence counts: while packets it sent wait to be handled (`packets`, the
     incoming_packets.PacketQueues), or while the server is behind, the session is
-    not judged; it is checked again until neither holds. The log line says
+    not judged; it is closed once two looks in a row find neither. The log line says
     whether the client sent nothing at all or sent packets none of which
     connected the namespace.
     """
@@ -291,9 +293,10 @@ def close_sessions_without_namespace(server, seconds: float, packets) -> None:
             packets.stop_counting(eio_sid)
 
     def still_without_namespace(eio_sid) -> bool:
-        """Wait `seconds`, then as long as the server is behind or has the client's
-        packets in hand; whether the session is then open without a namespace."""
-        wait = seconds
+        """Wait `seconds`, then until two looks in a row, on time and RECHECK_SECONDS
+        apart, find no packet of the client waiting; whether the session is then open
+        without a namespace."""
+        wait, silent_looks = seconds, 0
         while True:
             asleep_at = time.monotonic()
             server.sleep(wait)
@@ -302,7 +305,8 @@ def close_sessions_without_namespace(server, seconds: float, packets) -> None:
             if session is None or session.closing or session.closed or \
                     server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
                 return False
-            if not behind and not packets.waiting(eio_sid):
+            silent_looks = 0 if behind or packets.waiting(eio_sid) else silent_looks + 1
+            if silent_looks == 2:
                 return True
             wait = RECHECK_SECONDS
 
