@@ -283,8 +283,8 @@ def close_sessions_without_namespace(server, seconds: float, packets) -> None:
             if still_without_namespace(eio_sid):
                 received = packets.received(eio_sid)
                 if received:
-                    log.warning("closed sid %s: it connected no namespace within %g s "
-                                "(its %d packets handled)", eio_sid, seconds, received)
+                    log.warning("closed sid %s: it sent %d packets but connected no "
+                                "namespace within %g s", eio_sid, received, seconds)
                 else:
                     log.warning("closed sid %s: it sent nothing within %g s", eio_sid,
                                 seconds)

@@ -138,7 +138,7 @@ def test_session_that_sends_events_but_never_connects_is_closed_and_the_log_says
     ws.send(join_payload(0))  # an event, with no namespace connected
     assert next_packet(ws, "4") in ("", "1")
     log = server.full_log()
-    assert "connected no namespace within 1 s" in log, log
+    assert "it sent 1 packets but connected no namespace within 1 s" in log, log
     assert "sent nothing" not in log
 
 
