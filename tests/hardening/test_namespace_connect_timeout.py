@@ -87,7 +87,11 @@ def join_payload(n: int) -> str:
 
 @pytest.mark.parametrize("past_deadline", [0.3, 2.0], ids=["just past", "long past"])
 def test_clients_whose_connect_waits_on_a_stalled_server_connect_and_join(servers, past_deadline):
-    """The server is held still from before every session's deadline until past it."""
+    """The server is held still from before every session's deadline until past it.
+
+    On waking it fires the sessions' timers before it reads their sockets: just
+    past the deadline the timers are only a little late, long past it they are
+    late enough to say the server is behind."""
     server = servers({"NAMESPACE_CONNECT_TIMEOUT": str(TIMEOUT)})
     sockets = [engineio_session(server.url) for _ in range(12)]
     polls = [PollingSession(server.url) for _ in range(4)]
@@ -148,8 +152,12 @@ def test_client_that_connects_and_closes_at_once_is_not_called_malformed(servers
     poll = PollingSession(server.url)
     poll.post("40\x1e1")
     assert poll.posted == [200]
-    log = wait_for(lambda: (lambda text: ("malformed" in text or "dropped" in text) and text)(
-        server.full_log()), timeout=10, message="the queued CONNECT to be dealt with")
+
+    def dealt_with():
+        log = server.full_log()
+        return ("malformed" in log or "dropped" in log) and log
+
+    log = wait_for(dealt_with, timeout=10, message="the queued CONNECT to be dealt with")
     assert "malformed" not in log, log
     assert "Traceback" not in log, log
     assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
