@@ -6,6 +6,15 @@
 # and writes OUT/SCENARIO.SERVER.RUN.json (the load generator's JSON), .txt,
 # .log, .server.log and .load (the load average as it began);
 # side_by_side_table.py turns them into tables.
+#
+# SERVER_CPU=1 LOADGEN_CPU=0 puts every server on CPU 1 and the load generator on
+# CPU 0 (taskset), as compare-with-seed.sh does; unset, the kernel places them.
+
+SERVER_PIN=() LOADGEN_PIN=()
+if [ -n "${SERVER_CPU:-}" ]; then
+    SERVER_PIN=(taskset -c "$SERVER_CPU")
+    LOADGEN_PIN=(taskset -c "${LOADGEN_CPU:?LOADGEN_CPU goes with SERVER_CPU}")
+fi
 
 comongus_command() { # port, environment (VAR=value ...): `python app.py` with common.sh's settings
     echo "cd $ROOT && rm -f $OUT/chat-$1.sqlite3* && exec env $SETTINGS $2 HOST=127.0.0.1 \
@@ -28,7 +37,7 @@ run_once() { # json file, port, server command, loadgen options...: one server, 
         echo "side-by-side: port $port is in use" >&2
         return 1
     fi
-    setsid bash -c "$command" > "$base.server.log" 2>&1 < /dev/null &
+    setsid "${SERVER_PIN[@]}" bash -c "$command" > "$base.server.log" 2>&1 < /dev/null &
     pid=$!
     for _ in $(seq 300); do
         port_open "$port" && break
@@ -44,7 +53,7 @@ run_once() { # json file, port, server command, loadgen options...: one server, 
     sleep 1
     cut -d' ' -f1 /proc/loadavg > "$base.load"  # the machine's load as the run began
     echo "$(date -u +%T) $(basename "$base")" >&2
-    "$BENCH" load --url "http://127.0.0.1:$port" --pid "$pid" --json "$json" \
+    "${LOADGEN_PIN[@]}" "$BENCH" load --url "http://127.0.0.1:$port" --pid "$pid" --json "$json" \
         --label "$(basename "$base")" "$@" > "$base.txt" 2> "$base.log" || true
     grep -E '^(WARNING|ERROR)' "$base.txt" >&2 || true
     [ -f "$json" ] || echo "{\"error\": \"the load generator wrote nothing\", \"figures\": {}}" > "$json"
@@ -81,14 +90,22 @@ run_rounds() { # scenario, rounds, loadgen options... ; servers in SERVERS (name
     done
 }
 
+placement() { # where the servers and the load generator ran, for a summary
+    if [ -n "${SERVER_CPU:-}" ]; then
+        echo "every server on CPU $SERVER_CPU, the load generator on CPU $LOADGEN_CPU (taskset)"
+    else
+        echo "placed by the kernel, nothing pinned"
+    fi
+}
+
 how_runs_were_made() { # the paragraph every summary carries
     # RUNS_MADE_AT: the date and commit, for a summary written again from the
     # folder of runs made at an earlier commit.
     cat << EOF
 Runs: ${RUNS_MADE_AT:-$(run_stamp)}. Each server in turn, round by round, each run on a fresh
 server (a fresh SQLite file for ComongUS) on port $PORT_FOR_RUNS; the load
-generator (\`bench load\`, Node) on the same machine ($(nproc) CPUs, placed by the
-kernel, nothing pinned), at normal priority. Other work on the machine ran at
+generator (\`bench load\`, Node) on the same machine ($(nproc) CPUs, $(placement)),
+at normal priority. Other work on the machine ran at
 nice 19 meanwhile (test suites); the load average when this summary was
 written: $(cut -d' ' -f1-3 /proc/loadavg). Settings for ComongUS: $SETTINGS.
 Browser tests' Chromium sets its own priority (-8 to 5), so those ran beside

@@ -4,9 +4,10 @@
 
 DIR holds SCENARIO.SERVER.RUN.json. SERVERS and FIGURES are comma-separated, in
 the order wanted; RATIOS is comma-separated A/B pairs (default: every server
-against the first). Prints a table of the chosen figures (a row per server:
-the median, then every run), one of the ratios of their medians, and every
-figure the load generator reported, run by run: the raw record.
+against the first; empty: none). Prints a table of the chosen figures (a row per server:
+the median, then every run), one of the ratios of their medians (none for a
+single server), and every figure the load generator reported, run by run: the
+raw record.
 """
 from __future__ import annotations
 
@@ -70,8 +71,9 @@ def tables(folder: Path, scenario: str, servers: list[str], figures: list[str],
     for server in servers:
         lines.append(f"| {server} | " + " | ".join(cell(values[server][figure])
                                                  for figure in figures) + " |")
-    lines += ["", "| ratio of medians | " + " | ".join(figures) + " |",
-              "|---" * (len(figures) + 1) + "|"]
+    if ratios:
+        lines += ["", "| ratio of medians | " + " | ".join(figures) + " |",
+                  "|---" * (len(figures) + 1) + "|"]
     for top, bottom in ratios:
         row = []
         for figure in figures:
@@ -104,7 +106,7 @@ def main(argv: list[str]) -> None:
     folder, scenario, servers, figures = Path(argv[0]), argv[1], argv[2].split(","), \
         argv[3].split(",")
     if len(argv) > 4:
-        ratios = [tuple(pair.split("/")) for pair in argv[4].split(",")]
+        ratios = [tuple(pair.split("/")) for pair in argv[4].split(",") if pair]
     else:
         ratios = [(server, servers[0]) for server in servers[1:]]
     print(tables(folder, scenario, servers, figures, ratios))
