@@ -105,8 +105,8 @@ def _guard_sessions(app: Flask) -> None:
     under any async mode (the eventlet tuning, if `python app.py` installs it,
     replaces some with faster ones)."""
     server = socketio.server
-    handle_packets_in_order(server, app.config["MAX_PENDING_PACKETS"])
+    packets = handle_packets_in_order(server, app.config["MAX_PENDING_PACKETS"])
     cut_slow_consumers(server, app.config["MAX_CLIENT_BACKLOG"],
                        app.config["MAX_CLIENT_BACKLOG_BYTES"])
-    close_sessions_without_namespace(server, app.config["NAMESPACE_CONNECT_TIMEOUT"])
+    close_sessions_without_namespace(server, app.config["NAMESPACE_CONNECT_TIMEOUT"], packets)
     app.extensions["comongus.silent_session_sweep"] = close_silent_sessions(server)

@@ -89,6 +89,9 @@ class ChatService:
         self._owners: dict[str, str] = {}  # the owner's socket ids -> the id of their sign-in
         self._addresses: dict[str, str] = {}  # socket id -> the client address it connected from
         self._removed: dict[str, presence.Seat] = {}  # socket id -> the seat a ban took
+        # socket id -> the Socket.IO room it is in: python-socketio answers "which rooms
+        # is this socket in" by looking through every room, O(connections) per join.
+        self._socket_rooms: dict[str, str] = {}
 
     # Connections ---------------------------------------------------------------
 
@@ -161,10 +164,8 @@ class ChatService:
         seat = joined.seat
         if joined.went_offline is not None:
             self.announcer.left(joined.went_offline.room, joined.went_offline.name)
-        server = socketio.server
-        for old_room in server.rooms(sid, namespace=NAMESPACE):
-            if old_room not in (sid, room):
-                server.leave_room(sid, old_room, namespace=NAMESPACE)
+        if self._socket_rooms.get(sid, room) != room:
+            self._leave_socket_room(sid)  # a move: the old room's broadcasts stop here
         socketio.emit("message", admin_notice(room, f"{seat.name}, welcome to room {room}.",
                                               "welcome", name=seat.name, room=room),
                       to=sid, namespace=NAMESPACE)
@@ -184,18 +185,21 @@ class ChatService:
             return {**ack, "history": []}
         try:
             with room_lock(room):  # no message slips between the history and the live stream
-                server.enter_room(sid, room, namespace=NAMESPACE)
+                if sid not in self._budgets:  # disconnected while waiting for the lock
+                    self._forget_seat_of_gone(sid, joined)
+                    raise Refusal("Disconnected.")
+                self._enter_socket_room(sid, room)
                 history, more = self._history(room, since)
                 ack["settings"] = room_settings.settings_of(room)
         except SQLAlchemyError as error:
             log.error("join: history unavailable in room %r: %s", room,
                       error.__class__.__name__)
-            server.leave_room(sid, room, namespace=NAMESPACE)
+            self._leave_socket_room(sid)
             self.presence.leave(sid)
             raise StorageUnavailable("The chat history is unavailable right now; "
                                      "try again.") from error
         if sid not in self._budgets:  # disconnected while the history was read
-            server.leave_room(sid, room, namespace=NAMESPACE)
+            self._leave_socket_room(sid)
             self._forget_seat_of_gone(sid, joined)
             raise Refusal("Disconnected.")
         if joined.came_online:
@@ -347,11 +351,19 @@ class ChatService:
         self._pay(sid, "leave")  # a flood of leaves still counts
         self._unseat(sid, grace=0.0)
 
+    def _enter_socket_room(self, sid: str, room: str) -> None:
+        socketio.server.enter_room(sid, room, namespace=NAMESPACE)
+        self._socket_rooms[sid] = room
+
+    def _leave_socket_room(self, sid: str) -> None:
+        room = self._socket_rooms.pop(sid, None)
+        if room is not None:
+            socketio.server.leave_room(sid, room, namespace=NAMESPACE)
+
     def _unseat(self, sid: str, grace: float) -> None:
         seat = self.presence.seat_of(sid)
         gone = self.presence.leave(sid, grace)
-        if seat is not None:
-            socketio.server.leave_room(sid, seat.room, namespace=NAMESPACE)
+        self._leave_socket_room(sid)
         if gone is not None:
             self.announcer.left(gone.room, gone.name)
             log.info("leave room=%r name=%r sid=%s", gone.room, gone.name, sid)

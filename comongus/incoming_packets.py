@@ -15,9 +15,11 @@ reading. A packet python-socketio cannot decode (bad JSON, nesting too deep, an
 event with more arguments than any handler takes) closes that connection with
 one warning line instead of a traceback per packet, and a connection that sends
 faster than its worker can handle is closed once `max_pending` packets wait.
+A packet whose session closed before its turn (the client left, a limit cut
+it) is dropped with one info line, not called malformed.
 
 Public edges only: Engine.IO's `on("message")` handler, the one python-socketio
-registered (`eio.handlers`), and python-socketio's `packet_class`.
+registered (`eio.handlers`), `eio.sockets` and python-socketio's `packet_class`.
 """
 from __future__ import annotations
 
@@ -36,51 +38,101 @@ from .websocket_guard import packet_refusal
 log = logging.getLogger(__name__)
 
 
-def handle_packets_in_order(server, max_pending: int) -> None:
+def handle_packets_in_order(server, max_pending: int) -> PacketQueues:
     """Route every Engine.IO message of `server` through a per-connection worker."""
-    handle_message = server.eio.handlers["message"]
-    pending: dict[str, deque] = {}  # eio sid -> packets not yet handled, while a worker runs
-    lock = threading.Lock()
+    queues = PacketQueues(server, max_pending)
+    server.eio.on("message", queues.on_message)
+    return queues
 
-    def on_message(eio_sid, data):
-        with lock:
-            waiting = pending.get(eio_sid)
+
+class PacketQueues:
+    """Each connection's packets received and not yet handled, and one worker per
+    connection that has some.
+
+    A packet whose session closed before the worker got to it (the client closed,
+    or a limit closed it) is dropped with one info line: python-socketio would
+    fail on it (a CONNECT looks up the closed session's environ: KeyError), and
+    that is no fault of the packet. For the namespace-connect timeout it counts
+    the packets a new session has sent, from its handshake on (`count_from`).
+    """
+
+    def __init__(self, server, max_pending: int) -> None:
+        self.server = server
+        self.max_pending = max_pending
+        self._handle_message = server.eio.handlers["message"]
+        self._pending: dict[str, deque] = {}  # eio sid -> its packets, while a worker runs
+        self._received: dict[str, int] = {}  # eio sid -> packets, for sessions counted
+        self._lock = threading.Lock()
+
+    def count_from(self, eio_sid: str) -> None:
+        """Start counting the packets `eio_sid` sends (until `stop_counting`)."""
+        self._received[eio_sid] = 0
+
+    def received(self, eio_sid: str) -> int:
+        """How many packets `eio_sid` has sent since `count_from`, handled or not."""
+        return self._received.get(eio_sid, 0)
+
+    def stop_counting(self, eio_sid: str) -> None:
+        self._received.pop(eio_sid, None)
+
+    def waiting(self, eio_sid: str) -> bool:
+        """Whether `eio_sid` sent packets that are not handled yet (one may be in hand)."""
+        return eio_sid in self._pending
+
+    def on_message(self, eio_sid, data) -> None:
+        with self._lock:
+            if eio_sid in self._received:
+                self._received[eio_sid] += 1
+            waiting = self._pending.get(eio_sid)
             if waiting is None:
-                pending[eio_sid] = deque([data])
-                server.start_background_task(work, eio_sid)
+                self._pending[eio_sid] = deque([data])
+                self.server.start_background_task(self._work, eio_sid)
                 return
-            if len(waiting) >= max_pending:
-                overrun = True
-            else:
+            overrun = len(waiting) >= self.max_pending
+            if not overrun:
                 waiting.append(data)
-                overrun = False
         if overrun:
-            log.warning("closed sid %s: over %d packets waiting", eio_sid, max_pending)
-            close_session(server.eio, eio_sid)
+            log.warning("closed sid %s: over %d packets waiting", eio_sid, self.max_pending)
+            close_session(self.server.eio, eio_sid)
 
-    def work(eio_sid):
-        waiting = pending[eio_sid]
+    def _work(self, eio_sid) -> None:
+        waiting = self._pending[eio_sid]
         while True:
-            with lock:
+            with self._lock:
                 if not waiting:
-                    del pending[eio_sid]
+                    del self._pending[eio_sid]
                     return
                 data = waiting.popleft()
+            if not self._open(eio_sid):
+                self._drop(eio_sid)
+                return
             try:
-                _check_event(server, data)
-                handle_message(eio_sid, data)
+                _check_event(self.server, data)
+                self._handle_message(eio_sid, data)
             except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                     RecursionError, UnicodeError) as error:
+                if not self._open(eio_sid):  # closed while its packet was in hand
+                    self._drop(eio_sid)
+                    return
                 # The handlers catch their own errors (events.on_error), so what
                 # lands here is a packet the protocol layer could not read.
                 log.warning("closed sid %s: malformed packet (%s)", eio_sid,
                             error.__class__.__name__)
-                with lock:
-                    pending.pop(eio_sid, None)
-                close_session(server.eio, eio_sid)
+                with self._lock:
+                    self._pending.pop(eio_sid, None)
+                close_session(self.server.eio, eio_sid)
                 return
 
-    server.eio.on("message", on_message)
+    def _open(self, eio_sid) -> bool:
+        session = self.server.eio.sockets.get(eio_sid)
+        return session is not None and not session.closing and not session.closed
+
+    def _drop(self, eio_sid) -> None:
+        """Drop the packet in hand and those behind it."""
+        with self._lock:
+            count = 1 + len(self._pending.pop(eio_sid, ()))
+        log.info("sid %s: session closed before its packets were handled; %d dropped",
+                 eio_sid, count)
 
 
 # Every event of the contract carries one argument at most (`leave`, none).

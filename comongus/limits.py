@@ -250,24 +250,67 @@ def limit_handshakes(wsgi_app, burst: int, rate_per_second: float):
     return app
 
 
-def close_sessions_without_namespace(server, seconds: float) -> None:
+# A timer that wakes this much later than asked says the server is behind: what a
+# client sent by then may still be unread.
+BEHIND_SECONDS = 1.0
+# A session found silent is looked at once more this much later, on time, before it
+# is closed: a server that was held up until just past the deadline wakes its timers
+# before it reads its sockets, and reads them in between.
+RECHECK_SECONDS = 0.5
+
+
+def close_sessions_without_namespace(server, seconds: float, packets) -> None:
     """Close an Engine.IO session that has not connected a namespace after `seconds`.
 
     A handshake alone costs a session, a queue and a heartbeat task; without this
-    it would hold them until its heartbeats time out.
+    it would hold them until its heartbeats time out. Only the client's own
+    silence counts: while packets it sent wait to be handled (`packets`, the
+    incoming_packets.PacketQueues), or while the server is behind, the session is
+    not judged; it is closed once two looks in a row find neither. The log line says
+    whether the client sent nothing at all or sent packets none of which
+    connected the namespace.
     """
-    handle_connect = server.eio.handlers["connect"]  # python-socketio's own (public edge)
+    eio = server.eio
+    handle_connect = eio.handlers["connect"]  # python-socketio's own (public edge)
 
     def on_eio_connect(eio_sid, environ):
-        server.start_background_task(close_if_idle, eio_sid)
+        packets.count_from(eio_sid)
+        server.start_background_task(close_if_silent, eio_sid)
         return handle_connect(eio_sid, environ)
 
-    def close_if_idle(eio_sid):
-        server.sleep(seconds)
-        if eio_sid in server.eio.sockets and server.manager.sid_from_eio_sid(eio_sid, "/") is None:
-            close_session(server.eio, eio_sid)
+    def close_if_silent(eio_sid):
+        try:
+            if still_without_namespace(eio_sid):
+                received = packets.received(eio_sid)
+                if received:
+                    log.warning("closed sid %s: it sent %d packets but connected no "
+                                "namespace within %g s", eio_sid, received, seconds)
+                else:
+                    log.warning("closed sid %s: it sent nothing within %g s", eio_sid,
+                                seconds)
+                close_session(eio, eio_sid)
+        finally:
+            packets.stop_counting(eio_sid)
 
-    server.eio.on("connect", on_eio_connect)
+    def still_without_namespace(eio_sid) -> bool:
+        """Wait `seconds`, then until two looks in a row, on time and RECHECK_SECONDS
+        apart, find no packet of the client waiting; whether the session is then open
+        without a namespace."""
+        wait, silent_looks = seconds, 0
+        while True:
+            asleep_at = time.monotonic()
+            server.sleep(wait)
+            behind = time.monotonic() - asleep_at - wait > BEHIND_SECONDS
+            session = eio.sockets.get(eio_sid)
+            if session is None or session.closing or session.closed or \
+                    server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+                return False
+            silent_looks = 0 if behind or packets.waiting(eio_sid) else silent_looks + 1
+            if silent_looks == 2:
+                return True
+            wait = RECHECK_SECONDS
+
+    eio.on("connect", on_eio_connect)
 
 
 def packet_bytes(pkt) -> int:

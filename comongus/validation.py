@@ -96,9 +96,9 @@ def _hidden_character(label: str) -> str | None:
     for index, char in enumerate(label):
         before = label[index - 1] if index else ""
         after = label[index + 1] if index + 1 < len(label) else ""
-        if char in EMOJI_VARIATION and unicodedata.category(before) == "So":
+        if char in EMOJI_VARIATION and before and unicodedata.category(before) == "So":
             continue
-        if (char == ZWJ and after and unicodedata.category(after) == "So"
+        if (char == ZWJ and before and after and unicodedata.category(after) == "So"
                 and (before in EMOJI_VARIATION or unicodedata.category(before) in {"So", "Sk"})):
             continue
         if char in BLANKS or is_default_ignorable(char) or unicodedata.category(char) in {

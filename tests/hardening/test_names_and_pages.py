@@ -38,6 +38,8 @@ INVISIBLE_NAMES = {
     "braille blank": "\u2800",
     "braille blank beside a name": "Alice\u2800",
     "ADMIN and an invisible character": "ADMIN\u034f",
+    "a name that starts with an emoji variation selector": "\ufe0fAlice",
+    "a name that starts with a zero-width joiner": "\u200d\u2764Alice",
 }
 LOOK_ALIKES_OF_ALICE = {
     "Cyrillic A": "\u0410lice",
