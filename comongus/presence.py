@@ -354,6 +354,23 @@ end
 return {status, reaped, departed, redis.call('HLEN', P .. 'seats:' .. pid)}
 """
 
+# This process stops: every seat it holds leaves at once (a name with a token
+# goes into its grace, as when its connection drops), and the process is gone
+# from Redis without waiting for its lease to run out. Returns the departed.
+_RETIRE = _UNSEAT + """
+local pid, grace_ms, departed = ARGV[2], tonumber(ARGV[3]), {}
+for _, sid in ipairs(redis.call('HKEYS', P .. 'seats:' .. pid)) do
+  local gone = unseat(pid, sid, grace_ms)
+  if gone then
+    departed[#departed + 1] = gone[1]
+    departed[#departed + 1] = gone[2]
+  end
+end
+redis.call('DEL', P .. 'seats:' .. pid, P .. 'lease:' .. pid)
+redis.call('SREM', P .. 'procs', pid)
+return departed
+"""
+
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
@@ -421,6 +438,7 @@ class RedisPresence:
         self._leave = client.register_script(_LEAVE)
         self._depart = client.register_script(_DEPART)
         self._tick = client.register_script(_TICK)
+        self._retire = client.register_script(_RETIRE)
         self._lock = threading.Lock()
         self._local: dict[str, _Local] = {}
         self._dirty = False  # a Redis call failed: the mirror and Redis may differ
@@ -541,6 +559,15 @@ class RedisPresence:
         if result.was_reaped or self._dirty or seats_held != len(self._local):
             self._reconcile(result)
         return result
+
+    def retire(self, grace: float) -> list[Seat]:
+        """Take every seat of this process out of Redis in one call, as it stops; the
+        names that went offline. Raises redis errors (the lease then runs out, and a
+        survivor reaps the seats)."""
+        with self._lock:
+            self._local.clear()  # nothing for an upkeep round to put back
+            departed = self._retire(args=[self.prefix, self.process_id, int(grace * 1000)])
+        return _pairs(departed)
 
     def _reconcile(self, result: Upkeep) -> None:
         """Make Redis hold exactly this process's live seats (the mirror)."""

@@ -30,6 +30,14 @@ def init_app(app: Flask) -> None:
     socketio.start_background_task(upkeep.run)
 
 
+def retire(app: Flask) -> None:
+    """This process stops: its seats leave presence at once (with `REDIS_URL`; in
+    memory they go with the process)."""
+    upkeep = app.extensions.get("comongus.presence_leases")
+    if upkeep is not None:
+        upkeep.retire()
+
+
 class LeaseUpkeep:
     """The background task that keeps this process's lease and reaps the dead ones."""
 
@@ -37,10 +45,13 @@ class LeaseUpkeep:
         self.app = app
         self.presence: presence.RedisPresence = app.extensions["comongus.presence"]
         self._failing = False
+        self._retired = False
 
     def run(self) -> None:
         while True:
             socketio.sleep(self.presence.interval)
+            if self._retired:
+                return
             try:
                 self.run_once()
             except Exception:  # this loop must outlive any error, or the lease runs out
@@ -63,6 +74,22 @@ class LeaseUpkeep:
         # Grace periods live in Redis: any process may end them, this one included
         # when the process that began one is gone.
         self.app.extensions["comongus.departures"].began()
+
+    def retire(self) -> None:
+        """Take this process's seats out of Redis and announce who left; a name with a
+        token gets its grace (a client reconnecting to another process keeps it)."""
+        self._retired = True
+        try:
+            departed = self.presence.retire(self.app.config["LEAVE_GRACE_SECONDS"])
+        except Exception as error:  # Redis away: the lease runs out and a survivor reaps
+            log.warning("presence: could not retire this process's seats (%s: %s); they "
+                        "leave when its lease runs out", error.__class__.__name__, error)
+            return
+        with self.app.app_context():
+            for seat in departed:
+                announcer.current().left(seat.room, seat.name)
+        # A survivor's departures task ends the graces; this process's is stopping.
+        log.info("presence: retired this process's seats; %d names left", len(departed))
 
     def _announce(self, result: presence.Upkeep) -> None:
         for process_id in result.reaped:

@@ -1,9 +1,12 @@
 """Faults: dead links, cut links, a database that refuses writes
-or is locked by another process, and SIGTERM under load, each against a real server."""
+or is locked by another process, and SIGTERM under load and with hundreds connected, each
+against a real server."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +16,9 @@ import time
 import psycopg2
 import pytest
 import requests
+import websocket
 
+from tests.clients import engineio_websocket
 from tests.helpers import stored, wait_for
 
 FAST_HEARTBEAT = {"PING_INTERVAL": "1", "PING_TIMEOUT": "1"}
@@ -322,3 +327,61 @@ def test_sigterm_under_load_exits_cleanly_and_loses_no_acked_message(servers, cl
         room = stored(server, f"room{n}")
         assert sorted(m["text"] for m in room) == sorted(f"s{n}-m{i}" for i in range(100))
         assert [m["seq"] for m in room] == list(range(1, 101))
+
+
+WEBSOCKETS, POLLING, ROOMS = 240, 24, 8
+# What a server must never write on its way out, whatever its clients do.
+ERROR_LINES = re.compile(r"\] (ERROR|CRITICAL) in |Traceback|Bad file descriptor|shutdown error")
+
+
+def _join_over_websocket(url: str, name: str, room: str):
+    """A raw WebSocket session joined to `room`, its ack read."""
+    ws = engineio_websocket(url, timeout=10)
+    ws.send("420" + json.dumps(["join", {"name": name, "room": room}]))
+    while not (frame := ws.recv()).startswith("430"):
+        if frame == "2":
+            ws.send("3")
+    assert json.loads(frame[3:])[0] is None, frame
+    return ws
+
+
+def _frames_until_closed(ws) -> list[str]:
+    """Every Engine.IO packet the server sends until it closes the connection."""
+    frames = []
+    while True:
+        try:
+            frame = ws.recv()
+        except (websocket.WebSocketException, OSError):
+            return frames
+        if not frame:  # the close frame
+            return frames
+        frames.append(frame)
+
+
+@pytest.mark.slow
+def test_sigterm_with_hundreds_connected_closes_each_cleanly_and_logs_no_error(servers,
+                                                                               clients):
+    server = servers({"MAX_CONNECTIONS_PER_ADDRESS": "0"})  # all from 127.0.0.1
+    sockets = [_join_over_websocket(server.url, f"Web{n}", f"room{n % ROOMS}")
+               for n in range(WEBSOCKETS)]
+    pollers = [clients(server.url, ["polling"]) for _ in range(POLLING)]
+    for n, poller in enumerate(pollers):
+        poller.join(f"Poll{n}", f"room{n % ROOMS}")
+    logged_before_sigterm = len(server.full_log())
+
+    os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        status = server.process.wait(60)
+    except subprocess.TimeoutExpired:
+        status = "still running 60 s after SIGTERM"
+
+    # Engine.IO's close packet, then the close: the client knows to reconnect elsewhere.
+    unclean = [n for n, ws in enumerate(sockets) if _frames_until_closed(ws)[-1:] != ["1"]]
+    for poller in pollers:
+        assert poller.disconnected.wait(10), "a long-polling client never saw the close"
+    errors = [line for line in server.full_log()[logged_before_sigterm:].splitlines()
+              if ERROR_LINES.search(line)]
+    assert status == 0, server.log()
+    assert unclean == [], f"{len(unclean)} WebSockets closed without Engine.IO's close packet"
+    assert errors == [], "\n".join(errors[:20])
+    assert f"SIGTERM: closing {WEBSOCKETS + POLLING} sessions" in server.full_log()
