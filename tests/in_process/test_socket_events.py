@@ -465,14 +465,16 @@ def test_a_closed_tab_stays_listed_through_its_grace_then_is_told_as_leaving(con
 @pytest.mark.settings(LEAVE_GRACE_SECONDS=1)
 def test_a_reload_within_its_grace_is_told_nothing(connect):
     alice, bob, carol = connect(), connect(), connect()
+    bob.join("Bob", "lobby")  # first, so the others' join notices come to Bob, once
     alice.join("Alice", "lobby", token="alice-token")
     carol.join("Carol", "lobby", token="carol-token")
-    bob.join("Bob", "lobby")
-    bob.wait_for_users(["Alice", "Carol", "Bob"])
+    bob.wait_for_users(["Bob", "Alice", "Carol"])
+    wait_for(lambda: any("Carol" in text and "joined" in text for text in bob.texts()),
+             message="Carol told as joining")  # a notice comes apart from the list
     bob.forget()
     alice.disconnect()
     assert connect().join("Alice", "lobby", token="alice-token")[0] is None
     carol.disconnect()  # after Alice: once Carol is told as leaving, Alice's grace is over
     bob.wait_for_text("Carol has left.")
-    bob.wait_for_users(["Alice", "Bob"])
+    bob.wait_for_users(["Bob", "Alice"])
     assert [m["text"] for m in bob.events("message")] == ["Carol has left."]
