@@ -52,7 +52,7 @@ class Session:
         server.sleep = lambda seconds: self._lag_after(sleep(seconds))
         close_sessions_without_namespace(server, TIMEOUT, packets)
         server.eio.sockets[SID] = Socket(server.eio, SID)
-        server.eio._trigger_event("connect", SID, {}, run_async=False)
+        server.eio.handlers["connect"](SID, {})  # what Engine.IO calls on a handshake
         self.receive = server.eio.handlers["message"]
 
     def _lag_after(self, _slept) -> None:
