@@ -15,9 +15,11 @@ from . import (
     events,  # noqa: F401  (events registers handlers)
     host_presence,
     inbox,
+    member_lists,
     message_deletion,
     moderation_log,
     owner,
+    packet_json,
     pages,
     presence,
     presence_leases,
@@ -56,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     presence.init_app(app)
     server_signals.init_app(app)
     announcer.init_app(app)
+    member_lists.init_app(app)
     chat_service.init_app(app)
     cors.init_app(app, resources={r"/(messages|rooms|healthz|host)": {}},
                   origins=app.config["CORS_ORIGINS"])
@@ -66,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_SOCKET_PACKET_BYTES"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
+        json=packet_json,
         **socketio_options(app.config),
     )
     presence_leases.init_app(app)

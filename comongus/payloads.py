@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Row
 
-from . import owner
+from . import member_lists, owner
 
 
 def iso_date(moment: datetime) -> str:
@@ -62,10 +62,5 @@ def admin_notice(room: str, text: str, code: str, /, **params) -> dict:
 
 
 def room_data(room: str, names: list[str]) -> dict:
-    """The `roomData` payload: the room and who is in it."""
-    return {"room": room, "users": members(names)}
-
-
-def members(names: list[str]) -> list[dict]:
-    """A room's list of people, `[{name}]`; the owner's entry adds `host: true`."""
-    return [_marked({"name": name}, name) for name in names]
+    """The `roomData` payload: the room and who is in it (`member_lists.py`)."""
+    return {"room": room, "users": member_lists.encoded(room, names)}

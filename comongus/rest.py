@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from . import chat_service, owner, presence
 from .limits import AddressBuckets
-from .payloads import members, rest_message
+from .member_lists import entries
+from .payloads import rest_message
 from .refusals import Refusal, StorageUnavailable, json_error
 from .store import store
 from .validation import MAX_COUNT, InvalidInput, clean_room
@@ -130,7 +131,7 @@ def post_message():
 def list_rooms():
     """The rooms that have people in them now, with their names."""
     rooms = presence.current().occupied_rooms()  # PresenceUnavailable: a 503, logged once
-    return jsonify(results=[{"roomname": room, "users": members(names)}
+    return jsonify(results=[{"roomname": room, "users": entries(names)}
                             for room, names in sorted(rooms.items())])
 
 

@@ -78,7 +78,12 @@ def engineio_websocket(url: str, source: str | None = None, **options):
         url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options)
     assert ws.recv().startswith("0{")
     ws.send("40")
-    assert ws.recv().startswith("40{")
+    # The owner's connection hears the broadcast that the host is online before its
+    # namespace's CONNECT answer (socket.io-client buffers such events until then).
+    ws.before_connect = []
+    while not (answer := ws.recv()).startswith("40{"):
+        assert answer.startswith("42["), answer
+        ws.before_connect.append(answer)
     return ws
 
 
@@ -307,7 +312,8 @@ class RawMember:
     """One person in one room on a raw Socket.IO WebSocket, read by a thread of its own.
 
     Cheap enough for a few hundred in one test, and it sees frames in the order
-    the server wrote them. It joins at once; `send` returns the ack id, `acks`
+    the server wrote them. It joins at once (`join_error`, or `join_ack`: what the
+    join's ack carried); `send` returns the ack id, `acks`
     holds what came back, `messages` every chat message (notices left out).
     """
 
@@ -321,7 +327,8 @@ class RawMember:
         self.ws.send("420" + json.dumps(["join", {"name": name, "room": room}]))
         while not (frame := self.ws.recv()).startswith("430"):
             self._take(frame)
-        self.join_error = json.loads(frame[3:])[0]
+        self.join_error, *joined = json.loads(frame[3:])
+        self.join_ack = joined[0] if joined else None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
