@@ -1,4 +1,5 @@
-"""The eventlet tuning: every hook into a private part of eventlet or python-engineio.
+"""The eventlet tuning: every hook into a private part of eventlet, python-engineio or
+python-socketio.
 
 `create_app` builds a stock Flask-SocketIO app, every limit kept through public
 edges. `python app.py` then calls `install(app)` once, before serving; nothing
@@ -11,11 +12,13 @@ function it replaces and the invariants it keeps):
 - send_queues: a send queue that wakes writers in one batch and writes to an
   idle WebSocket directly, and pings on hub timers (each ping checked when its
   answer is due), in place of the stock ping sweep (limits.close_silent_sessions);
-- parked_websockets and connections: an idle upgraded WebSocket holds no task.
+- parked_websockets and connections: an idle upgraded WebSocket holds no task;
+- room_index: python-socketio's manager keeps each socket's rooms, so a
+  disconnect no longer searches every room.
 
-Guarded: it installs only where eventlet serves, the installed eventlet and
-python-engineio are the releases it was written for and every private name it
-uses is there (upstream.what_differs). Otherwise, or with COMONGUS_TUNING=off,
+Guarded: it installs only where eventlet serves, the installed eventlet,
+python-engineio and python-socketio are the releases it was written for and
+every private name it uses is there (upstream.what_differs). Otherwise, or with COMONGUS_TUNING=off,
 the server runs stock, after one log line that says why.
 
 COMONGUS_TUNING_WITHOUT names hooks (`HOOKS`) to leave out, so that each one's
@@ -44,6 +47,7 @@ HOOKS = {
     "direct_write": ("send_queue",),  # a packet written to an idle WebSocket at once
     "ping_timers": (),  # pings on hub timers, not a sleeping task per session
     "parking": ("send_queue", "fair_reads"),  # an idle WebSocket holds no task
+    "room_index": (),  # room_index: a disconnect leaves its rooms without a search
 }
 
 
@@ -94,12 +98,13 @@ def install(app: Flask) -> Tuning | None:
         log.warning("eventlet tuning not installed, serving stock: async mode is %s",
                     eio.async_mode)
         return None
-    differs = what_differs(eio)
+    differs = what_differs(eio, socketio.server.manager)
     if differs is not None:
         log.warning("eventlet tuning not installed, serving stock: %s", differs)
         return None
     from .connections import ParkingConnectionPool, ParkingHttpProtocol
     from .fair_websockets import read_websockets_fairly
+    from .room_index import index_rooms
     from .send_queues import lighten_sessions, ping_on_timers
 
     # Order matters: the fair reader is the innermost WebSocket wrapper, so that
@@ -117,6 +122,8 @@ def install(app: Flask) -> Tuning | None:
         for extension in app.extensions.values():
             if isinstance(extension, SilentSessionSweep):
                 extension.active = False  # each ping has its timer
+    if "room_index" in hooks:
+        index_rooms(socketio.server.manager)
     left_out = [hook for hook in HOOKS if hook not in hooks]
     log.info("eventlet tuning installed" + (
         f" without {', '.join(left_out)} (COMONGUS_TUNING_WITHOUT)" if left_out else ""))

@@ -1,4 +1,4 @@
-"""What the tuning assumes of eventlet and python-engineio, and the check at start.
+"""What the tuning assumes of eventlet, python-engineio and python-socketio, and the check at start.
 
 Each hook replaces, copies or wraps an upstream function, or uses one of its
 private names. Where the installed versions are not the ones the hooks were
@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 # The releases the hooks were written against and checked on.
-VERSIONS = {"eventlet": "0.41.3", "python-engineio": "4.15.1"}
+VERSIONS = {"eventlet": "0.41.3", "python-engineio": "4.15.1", "python-socketio": "5.18.1"}
 
 # module, attribute path: each must exist (private names included).
 PRIVATE_NAMES = [
@@ -30,6 +30,8 @@ PRIVATE_NAMES = [
     ("eventlet.websocket", "RFC6455WebSocket._send_closing_frame"),
     ("eventlet.wsgi", "HttpProtocol.finish"),
 ]
+# What room_index reads and writes on the Socket.IO server's client manager.
+MANAGER_ATTRIBUTES = ("rooms", "callbacks", "pending_connect", "pending_disconnect")
 # Engine.IO's table of async-driver parts the tuning replaces (`Server._async`).
 ASYNC_KEYS = ("websocket", "queue", "queue_empty")
 
@@ -62,6 +64,13 @@ FINGERPRINTED = [
     "eventlet.wsgi.server",
     "eventlet.greenpool.GreenPool.spawn",
     "eventlet.wsgi.HttpProtocol.finish",
+    # python-socketio's room table: the disconnect room_index replaces, and every
+    # way in or out of a room it keeps its index beside
+    "socketio.base_manager.BaseManager.basic_disconnect",
+    "socketio.base_manager.BaseManager.basic_enter_room",
+    "socketio.base_manager.BaseManager.basic_leave_room",
+    "socketio.base_manager.BaseManager.basic_close_room",
+    "socketio.base_manager.BaseManager.get_rooms",
 ]
 
 FINGERPRINTS_FILE = Path(__file__).with_name("fingerprints.json")
@@ -89,9 +98,9 @@ def expected_fingerprints() -> dict[str, str]:
     return json.loads(FINGERPRINTS_FILE.read_text())
 
 
-def what_differs(eio_server) -> str | None:
+def what_differs(eio_server, manager) -> str | None:
     """None if the installed libraries are the ones the tuning was written for;
-    else what differs, for the one warning line."""
+    else what differs, for the one warning line. `manager`: the Socket.IO server's."""
     for distribution, expected in VERSIONS.items():
         try:
             installed = importlib.metadata.version(distribution)
@@ -111,4 +120,7 @@ def what_differs(eio_server) -> str | None:
     parts = getattr(eio_server, "_async", None)
     if not isinstance(parts, dict) or not all(key in parts for key in ASYNC_KEYS):
         return "engineio.Server._async lacks " + ", ".join(ASYNC_KEYS)
+    missing = [name for name in MANAGER_ATTRIBUTES if not hasattr(manager, name)]
+    if missing:
+        return f"the Socket.IO client manager has no {', '.join(missing)}"
     return None

@@ -62,7 +62,7 @@ def test_leaving_out_a_hook_that_others_need_names_every_one_of_them():
         hooks_to_install(("send_queue",))
     assert "needed by direct_write, parking" in str(refused.value)
     assert hooks_to_install(("send_queue", "direct_write", "parking")) == \
-        {"fair_reads", "ping_timers"}
+        {"fair_reads", "ping_timers", "room_index"}
 
 
 def test_the_hooks_to_leave_out_are_read_from_a_comma_separated_list():
