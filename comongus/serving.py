@@ -143,10 +143,13 @@ def _stop_on_sigterm(app: Flask) -> None:
 def _calm_the_garbage_collector() -> None:
     """Collect less often: with thousands of connections alive, Python's default
     thresholds run collections of every live object often enough to delay the
-    slowest deliveries (the measured cost: docs/performance.md). What exists at
-    start-up is frozen out of the collections altogether."""
+    slowest deliveries. The young generations stay small, though: each of their
+    collections holds every task up, and a middle generation of a million
+    objects (long-polling's garbage) held it up for 400 ms (the measured costs:
+    docs/performance.md). What exists at start-up is frozen out of the
+    collections altogether."""
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(10_000, 3, 100)
 
 
 TRIM_SECONDS = 5
