@@ -119,9 +119,14 @@ def is_reserved(name: str) -> bool:
     return enabled() and not reading_keys(name).isdisjoint(reading_keys(owner_name()))
 
 
+def host_name() -> str | None:
+    """The name the owner is listed and stored under; None when there is no owner."""
+    return owner_name() if enabled() else None
+
+
 def is_host_name(username: str) -> bool:
     """Whether a stored or listed name is the owner's: nobody else can hold it."""
-    return enabled() and username == owner_name()
+    return username == host_name()
 
 
 def seat_token() -> str:
