@@ -32,26 +32,28 @@ class RawJSON:
         return f"RawJSON({self.text[:40]!r}{'...' if len(self.text) > 40 else ''})"
 
 
+def _refuse(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _parsed(value):
+    return loads(value.text) if isinstance(value, RawJSON) else _refuse(value)
+
+
 def dumps(obj, **kwargs) -> str:
     raw: list[str] = []
 
     def stand_in(value):
-        if isinstance(value, RawJSON):
-            raw.append(value.text)
-            return f"{_PLACEHOLDER}{len(raw) - 1}"
-        if default is not None:
-            return default(value)
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        if not isinstance(value, RawJSON):
+            _refuse(value)
+        raw.append(value.text)
+        return f"{_PLACEHOLDER}{len(raw) - 1}"
 
-    def parsed(value):
-        return loads(value.text) if isinstance(value, RawJSON) else stand_in(value)
-
-    default = kwargs.pop("default", None)
     text = json.dumps(obj, default=stand_in, **kwargs)
     marks = [f'"{_PLACEHOLDER}{index}"' for index in range(len(raw))]
     if any(text.count(mark) != 1 for mark in marks):
         # Some string held a stand-in's text (never one a client can know): the slow way.
-        return json.dumps(obj, default=parsed, **kwargs)
+        return json.dumps(obj, default=_parsed, **kwargs)
     for mark, value in zip(marks, raw, strict=True):
         text = text.replace(mark, value, 1)
     return text
