@@ -18,8 +18,9 @@ function it replaces and the invariants it keeps):
 
 Guarded: it installs only where eventlet serves, the installed eventlet,
 python-engineio and python-socketio are the releases it was written for and
-every private name it uses is there (upstream.what_differs). Otherwise, or with COMONGUS_TUNING=off,
-the server runs stock, after one log line that says why.
+every private name it uses is there (upstream.what_differs). Otherwise, or
+with COMONGUS_TUNING=off, the server runs stock, after one log line that says
+why.
 
 COMONGUS_TUNING_WITHOUT names hooks (`HOOKS`) to leave out, so that each one's
 gain can be measured against the others (benchmarks/hook-ab.sh).
