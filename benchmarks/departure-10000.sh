@@ -17,15 +17,6 @@ ROUNDS=${ROUNDS:-2}
 VARIANTS=${VARIANTS:-"tuned= without_room_index=COMONGUS_TUNING_WITHOUT=room_index"}
 results_in "departure-$CLIENTS"
 ulimit -n "$(ulimit -Hn)"
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-quiet() { # until the server uses under a fifth of a core for a second
-    for _ in $(seq 120); do
-        local before
-        before=$(cpu_ticks)
-        sleep 1
-        [ $(($(cpu_ticks) - before)) -lt $(($(getconf CLK_TCK) / 5)) ] && return
-    done
-}
 rooms_left() { curl -s "http://127.0.0.1:$PORT/rooms" | "$PYTHON" -c \
     'import json, sys; print(len(json.load(sys.stdin)["results"]))'; }
 
@@ -45,28 +36,21 @@ for round in $(seq "$ROUNDS"); do
         start_server "$log.server.log" "$PORT" env $SETTINGS $settings \
             MAX_CONNECTIONS=$((CLIENTS + 2000)) HOST=127.0.0.1 PORT="$PORT" \
             DATABASE_URL="sqlite:///$log.sqlite3" "$PYTHON" app.py
-        setsid "$BENCH" load --url "http://127.0.0.1:$PORT" --mode idle --clients "$CLIENTS" \
-            --rooms $(((CLIENTS + 99) / 100)) --ramp "$RAMP" --duration 600 \
-            --pid "$SERVER_PID" > "$log.load.log" 2>&1 &
-        LOAD=$!
-        until grep -q "holding .* idle connections" "$log.load.log"; do
-            kill -0 "$LOAD" 2> /dev/null || { tail "$log.load.log" >&2; stop_server; exit 1; }
-            sleep 1
-        done
-        quiet
+        hold_idle_clients "$log.load.log" "$PORT" "$CLIENTS" "$RAMP"
+        wait_until_quiet
         held=$(grep -o "holding [0-9]* idle" "$log.load.log" | grep -o "[0-9]*")
         load_average=$(cut -d' ' -f1 /proc/loadavg)
-        ticks=$(cpu_ticks)
+        ticks=$(server_cpu_ticks)
         started=$(date +%s.%N)
         kill -KILL -- -"$LOAD"
         wait "$LOAD" 2> /dev/null || true
         until [ "$(rooms_left)" = 0 ]; do sleep 0.1; done
         emptied=$(date +%s.%N)
-        quiet
+        wait_until_quiet
         calmed=$(date +%s.%N)
-        cpu=$(echo "scale=2; ($(cpu_ticks) - $ticks) / $(getconf CLK_TCK)" | bc)
+        cpu=$(echo "scale=2; ($(server_cpu_ticks) - $ticks) / $(getconf CLK_TCK)" | bc)
         stop_server
-        printf "| %s | %s | %s | %.2f s | %.2f s | %s s | %s |\n" "$name" "$round" "$held" \
+        printf "| %s | %s | %s | %.2f s | %.2f s | %.2f s | %s |\n" "$name" "$round" "$held" \
             "$(echo "$emptied - $started" | bc)" "$(echo "$calmed - $started - 1" | bc)" \
             "$cpu" "$load_average" | tee -a "$OUT/summary.md"
     done

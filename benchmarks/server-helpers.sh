@@ -38,3 +38,34 @@ rss_under_churn() { # summary file, name, port, churn function, server command..
 record_rss() { # label: adds "label MB" to the line rss_under_churn prints
     RSS_LINE="$RSS_LINE, $1 $(rss_mb "$SERVER_PID")"
 }
+
+hold_idle_clients() { # log, port, clients, ramp: idle WebSocket clients in rooms of 100
+    # Starts `bench load --mode idle` in a process group of its own (LOAD: its id) and
+    # returns once it holds its connections; exits if it stops before.
+    setsid "$BENCH" load --url "http://127.0.0.1:$2" --mode idle --clients "$3" \
+        --rooms $((($3 + 99) / 100)) --ramp "$4" --duration 600 --pid "$SERVER_PID" \
+        --json "${1%.log}.json" > "$1" 2>&1 &
+    LOAD=$!
+    until grep -q "holding .* idle connections" "$1"; do
+        if ! kill -0 "$LOAD" 2> /dev/null; then
+            echo "the load generator stopped before holding its connections:" >&2
+            tail "$1" >&2
+            stop_server
+            exit 1
+        fi
+        sleep 1
+    done
+}
+
+server_cpu_ticks() { # the server's CPU time so far, in clock ticks
+    awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"
+}
+
+wait_until_quiet() { # until the server uses under a fifth of a core for a second (2 minutes at most)
+    local before
+    for _ in $(seq 120); do
+        before=$(server_cpu_ticks)
+        sleep 1
+        [ $(($(server_cpu_ticks) - before)) -lt $(($(getconf CLK_TCK) / 5)) ] && return
+    done
+}

@@ -20,27 +20,10 @@ ulimit -n "$(ulimit -Hn)"
 start_server "$OUT/server.log" "$PORT" env $SETTINGS LOG_LEVEL=INFO \
     MAX_CONNECTIONS=$((CLIENTS + 2000)) HOST=127.0.0.1 PORT="$PORT" \
     DATABASE_URL="sqlite:///$OUT/chat.sqlite3" "$PYTHON" app.py
-"$BENCH" load --url "http://127.0.0.1:$PORT" --mode idle --clients "$CLIENTS" \
-    --rooms $(((CLIENTS + 99) / 100)) --ramp "$RAMP" --duration 600 --pid "$SERVER_PID" \
-    --json "$OUT/load.json" > "$OUT/load.log" 2>&1 &
-LOAD=$!
-until grep -q "holding .* idle connections" "$OUT/load.log"; do
-    if ! kill -0 "$LOAD" 2> /dev/null; then
-        echo "the load generator stopped before holding its connections:" >&2
-        tail "$OUT/load.log" >&2
-        stop_server
-        exit 1
-    fi
-    sleep 1
-done
-# Then until the server is quiet (under a fifth of a core for a second): a join storm's
-# last leaves and lists would otherwise be measured as the shutdown's.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-for _ in $(seq 60); do
-    before=$(cpu_ticks)
-    sleep 1
-    [ $(($(cpu_ticks) - before)) -lt $(($(getconf CLK_TCK) / 5)) ] && break
-done
+hold_idle_clients "$OUT/load.log" "$PORT" "$CLIENTS" "$RAMP"
+# Then until the server is quiet: a join storm's last leaves and lists would
+# otherwise be measured as the shutdown's.
+wait_until_quiet
 HELD=$(grep -o "holding [0-9]* idle" "$OUT/load.log" | grep -o "[0-9]*")
 SESSIONS_BEFORE=$(ss -tnH state established "sport = :$PORT" | wc -l)
 
@@ -52,7 +35,7 @@ wait "$SERVER_GROUP" || code=$?
 ended=$(date +%s.%N)
 sleep 1
 LEFT_OPEN=$(ss -tnH state established "dport = :$PORT" | wc -l)
-kill "$LOAD" 2> /dev/null || true
+kill -- -"$LOAD" 2> /dev/null || true
 wait "$LOAD" 2> /dev/null || true
 
 tail -c +$((LOGGED_BEFORE + 1)) "$OUT/server.log" > "$OUT/after-sigterm.log"
