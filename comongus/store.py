@@ -10,8 +10,10 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import count
 
 from flask import Flask, current_app
 from sqlalchemy import (
@@ -31,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .config import SettingError, patched_library
+from .group_commit import GroupCommit
 from .models import Base, Message, Room
 from .payloads import json_size
 
@@ -43,9 +46,10 @@ HISTORY_BATCH = 20  # rows fetched at a time while a history fills its byte budg
 # Plain rows with Message's attribute names: building ORM objects cost more than
 # the query itself on a page of 100.
 _MESSAGE_ROWS = select(*Message.__table__.columns)
-_STORE_MESSAGE = insert(Message).returning(*Message.__table__.columns)
-_TAKE_SEQ = (update(Room).where(Room.name == bindparam("room"))
-             .values(last_seq=Room.last_seq + 1).returning(Room.last_seq))
+_STORE_MESSAGES = insert(Message).returning(*Message.__table__.columns,
+                                           sort_by_parameter_order=True)
+_TAKE_SEQS = (update(Room).where(Room.name == bindparam("room"))
+              .values(last_seq=Room.last_seq + bindparam("count")).returning(Room.last_seq))
 
 
 # Connections per engine: a pool of POOL_SIZE kept open, up to POOL_OVERFLOW more.
@@ -80,8 +84,11 @@ class Store:
         app.extensions["comongus.store.health"] = make_engine(
             app.config["DATABASE_URL"], pool_timeout=HEALTH_WAIT_SECONDS, pool_size=1,
             statement_timeout=HEALTH_WAIT_SECONDS)
+        app.extensions["comongus.store.writer"] = engine.execution_options(
+            sqlite_begin="IMMEDIATE")
         app.extensions["comongus.store.writers"] = (threading.BoundedSemaphore(max_writers),
                                                     wait)
+        app.extensions["comongus.store.saves"] = GroupCommit(self._write_saves)
         app.extensions["comongus.changes"] = change_counter(engine)
 
     @property
@@ -93,46 +100,69 @@ class Store:
         """Store a message; returns `(message, created)`, the message as a row.
 
         With a `client_id` already stored for this user in this room, nothing new is
-        stored and the first message comes back with `created=False`.
+        stored and the first message comes back with `created=False`. Saves that
+        arrive together share a transaction (group_commit.py).
         """
+        return current_app.extensions["comongus.store.saves"](room, username, text, client_id)
+
+    def _write_saves(self, saves: list[tuple]) -> list[tuple[Row, bool] | Exception]:
+        """Write queued saves, together while nothing fails; each one's outcome, in order."""
         writers, wait = current_app.extensions["comongus.store.writers"]
         if not writers.acquire(timeout=wait):
             raise WritersBusy("every writer's place is taken")
         try:
-            return self._save(room, username, text, client_id)
+            if len(saves) > 1:
+                try:
+                    return self._write_once(saves)
+                except IntegrityError:
+                    # A resend and its original in one batch, or another process
+                    # creating a room's counter row: each save alone then.
+                    log.info("writing %d saves one at a time after a write race", len(saves))
+            outcomes: list[tuple[Row, bool] | Exception] = []
+            for save in saves:
+                try:
+                    outcomes.append(self._write_alone(save))
+                except SQLAlchemyError as error:
+                    outcomes.append(error)
+            return outcomes
         finally:
             writers.release()
 
-    def _save(self, room: str, username: str, text: str,
-              client_id: str | None) -> tuple[Row, bool]:
+    def _write_alone(self, save: tuple) -> tuple[Row, bool]:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
-                return self._save_once(room, username, text, client_id)
+                return self._write_once([save])[0]
             except IntegrityError:
                 # Two writers raced: both created a room's first counter row, or
                 # both stored one client_id. The retry sees the winner's row.
                 if attempt == SAVE_ATTEMPTS:
                     raise
-                log.info("retrying a message store after a write race in room %r", room)
+                log.info("retrying a message store after a write race in room %r", save[0])
         raise AssertionError("unreachable")
 
-    def _save_once(self, room: str, username: str, text: str,
-                   client_id: str | None) -> tuple[Row, bool]:
+    def _write_once(self, saves: list[tuple]) -> list[tuple[Row, bool]]:
         # SQL statements, not ORM objects: a broadcast waits for this commit, and
         # the ORM's unit of work took more than half of it.
-        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        with writer.begin() as connection:
-            if client_id is not None:
-                earlier = connection.execute(_MESSAGE_ROWS.where(
-                    Message.room == room, Message.username == username,
-                    Message.client_id == client_id)).first()
-                if earlier is not None:
-                    return earlier, False
-            message = connection.execute(_STORE_MESSAGE, {
-                "room": room, "seq": _next_seq(connection, room), "username": username,
-                "text": text, "client_id": client_id,
-                "created_at": datetime.now(UTC).replace(tzinfo=None)}).one()
-        return message, True
+        outcomes: list[tuple[Row, bool] | None] = [None] * len(saves)
+        with current_app.extensions["comongus.store.writer"].begin() as connection:
+            for i, (room, username, _, client_id) in enumerate(saves):
+                if client_id is not None:
+                    earlier = connection.execute(_MESSAGE_ROWS.where(
+                        Message.room == room, Message.username == username,
+                        Message.client_id == client_id)).first()
+                    if earlier is not None:
+                        outcomes[i] = earlier, False
+            new = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            seqs = _take_seqs(connection, [saves[i][0] for i in new])
+            now = datetime.now(UTC).replace(tzinfo=None)
+            if new:
+                rows = connection.execute(_STORE_MESSAGES, [
+                    {"room": saves[i][0], "seq": seq, "username": saves[i][1],
+                     "text": saves[i][2], "client_id": saves[i][3], "created_at": now}
+                    for i, seq in zip(new, seqs, strict=True)]).all()
+                for i, row in zip(new, rows, strict=True):
+                    outcomes[i] = row, True
+        return outcomes
 
     def message_with_client_id(self, room: str, username: str, client_id: str) -> Row | None:
         """The message `username` stored in `room` with `client_id`, if there is one."""
@@ -251,20 +281,26 @@ def _filtered(query, room: str | None, before_id: int | None):
     return query
 
 
-def _next_seq(connection: Connection, room: str) -> int:
-    """Take the room's next `seq`, holding its counter row until the commit.
+def _take_seqs(connection: Connection, rooms: list[str]) -> list[int]:
+    """The next `seq` of each room in `rooms` (a room may come again: its next ones in
+    turn), holding the rooms' counter rows until the commit.
 
-    On PostgreSQL the UPDATE's row lock makes a second writer in the room wait for
-    the first one's commit, so `seq` order is commit order; on SQLite BEGIN
-    IMMEDIATE does the same for the whole file. A room's first message creates its
-    row; two first messages at once fail one of them on the primary key, and it
-    retries.
+    On PostgreSQL the UPDATE's row lock makes a second writer in a room wait for
+    the first one's commit, so `seq` order is commit order; rooms are locked in
+    name order, so two batches never wait for each other's rooms crosswise. On
+    SQLite BEGIN IMMEDIATE does the same for the whole file. A room's first
+    message creates its row; two first messages at once fail one of them on the
+    primary key, and it retries.
     """
-    seq = connection.execute(_TAKE_SEQ, {"room": room}).scalar()
-    if seq is None:
-        connection.execute(insert(Room), {"name": room, "last_seq": 1})
-        seq = 1
-    return seq
+    counts = Counter(rooms)
+    following = {}
+    for room in sorted(counts):
+        last = connection.execute(_TAKE_SEQS, {"room": room, "count": counts[room]}).scalar()
+        if last is None:
+            connection.execute(insert(Room), {"name": room, "last_seq": counts[room]})
+            last = counts[room]
+        following[room] = count(last - counts[room] + 1)
+    return [next(following[room]) for room in rooms]
 
 
 def with_driver(url: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
+
+from sqlalchemy import event
 
 from comongus import create_app
 from comongus.store import store
@@ -87,3 +90,66 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
     with create_app(settings).app_context():
         message, created = store.save_message("lobby", "Alice", "the tables are all there")
     assert created and message.seq == 1
+
+
+
+def saved_behind_a_busy_writer(app, saves):
+    """Each of `saves` (save_message's arguments) in a thread of its own, the first
+    while another connection holds the database's write lock, the others once it
+    waits; the lock is let go when all are queued. Returns their results, in order,
+    and how many transactions committed."""
+    commits = []
+    with app.app_context():
+        event.listen(store.engine, "commit", lambda _connection: commits.append(1))
+        blocker = store.engine.execution_options(sqlite_begin="IMMEDIATE").connect()
+        transaction = blocker.begin()
+        if blocker.dialect.name == "postgresql":
+            blocker.exec_driver_sql("LOCK TABLE rooms IN EXCLUSIVE MODE")
+
+    def save(i):
+        with app.app_context():
+            return store.save_message(*saves[i])
+
+    first = {}
+    leader = threading.Thread(target=lambda: first.update(result=save(0)))
+    leader.start()
+    time.sleep(0.5)  # the first save waits for the lock
+    rest = {}
+    followers = threading.Thread(target=lambda: rest.update(
+        results=run_together(len(saves) - 1, lambda i: save(i + 1))))
+    followers.start()
+    time.sleep(0.5)  # the others queue behind it
+    transaction.rollback()
+    blocker.close()
+    leader.join()
+    followers.join()
+    return [first["result"], *rest["results"]], len(commits)
+
+
+def test_saves_that_queue_behind_a_busy_writer_share_one_commit(app):
+    saves = [("first", "Ann", "waits alone")]
+    saves += [(f"room-{i % 3}", f"u{i}", f"text {i}") for i in range(12)]
+    results, commits = saved_behind_a_busy_writer(app, saves)
+
+    assert commits == 2  # the first alone, then the twelve together
+    assert [(m.room, m.username, m.text) for m, _ in results] == saves
+    assert all(created for _, created in results)
+    with app.app_context():
+        for room in ("room-0", "room-1", "room-2"):
+            stored = store.latest_messages(room)
+            assert [m.seq for m in stored] == [1, 2, 3, 4]
+            assert sorted(m.id for m in stored) == [m.id for m in stored]  # seq order is id order
+
+
+def test_a_resend_in_the_same_batch_as_its_original_stores_one_message(app):
+    saves = [("first", "Ann", "waits alone", None), ("r", "Bob", "twice", "c1"),
+             ("r", "Cy", "beside them", None), ("r", "Bob", "twice", "c1")]
+    results, _ = saved_behind_a_busy_writer(app, saves)
+
+    assert [(m.room, m.username, m.text) for m, _ in results] == [s[:3] for s in saves]
+    assert results[1][0].id == results[3][0].id
+    assert sorted(created for _, created in (results[1], results[3])) == [False, True]
+    with app.app_context():
+        assert [(m.username, m.text, m.seq) for m in store.latest_messages("r")] in (
+            [("Bob", "twice", 1), ("Cy", "beside them", 2)],
+            [("Cy", "beside them", 1), ("Bob", "twice", 2)])
