@@ -16,7 +16,7 @@
 #   join-ramp500, join-at-once  joinstorm at 500 connections/s and all at once
 #   idle                        idle connections held IDLE_SECONDS
 #   fanout-1msg ... -10msgs     RATES msg/s per room (ROOMS x rate senders at 1 msg/s)
-#                               for DURATION s
+#                               for DURATION s, then DRAIN s (10) for late deliveries
 #   bigroom                     BIG_CLIENTS in one room, 1 msg/s, ComongUS only
 #                               (the seed's user list per join makes its join phase
 #                               grow as N^3 in bytes)
@@ -41,6 +41,7 @@ CLIENTS=${CLIENTS:-10000}
 ROOMS=${ROOMS:-100}
 RATES=${RATES:-1 2 3 5 10}
 DURATION=${DURATION:-20}
+DRAIN=${DRAIN:-10}
 IDLE_SECONDS=${IDLE_SECONDS:-300}
 BIG_CLIENTS=${BIG_CLIENTS:-$CLIENTS}
 SEED_BIG_CLIENTS=${SEED_BIG_CLIENTS:-1000}
@@ -98,9 +99,9 @@ describe() { # scenario: sets TITLE, ON (the servers), OPTIONS and FIGURES
             rate=${rate%msg*}
             [[ $rate =~ ^[0-9]+$ ]] && [ "$(per_room "$rate")" = "$1" ] ||
                 { echo "series-10k.sh: no scenario $1" >&2; return 1; }
-            TITLE="$CLIENTS clients in $ROOMS rooms, $rate msg/s per room ($((ROOMS * rate)) senders at 1 msg/s) for $DURATION s"
+            TITLE="$CLIENTS clients in $ROOMS rooms, $rate msg/s per room ($((ROOMS * rate)) senders at 1 msg/s) for $DURATION s, drain $DRAIN s"
             OPTIONS=(--clients "$CLIENTS" --rooms "$ROOMS" --senders $((ROOMS * rate)) --rate 1
-                --duration "$DURATION" --join-timeout 600 --settle-max 120)
+                --duration "$DURATION" --drain "$DRAIN" --join-timeout 600 --settle-max 120)
             FIGURES=$fanout_figures ;;
         bigroom | bigroom-seed-size)
             local clients=$BIG_CLIENTS
