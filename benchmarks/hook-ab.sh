@@ -9,7 +9,9 @@
 #                                    more rounds of some variants into a run's folder
 #
 # The fan-out of 1,000 (latency, CPU: what the send path's hooks aim at) and
-# 1,000 idle connections (memory: what parking and the ping timers aim at).
+# 1,000 idle connections (memory: what parking and the ping timers aim at);
+# SCENARIOS=fanout-10000 adds 10,000 in 100 rooms at 10 msg/s per room, where
+# the server is saturated and deliveries/s show what the send path costs.
 # A hook that needs another is also measured against the set without both
 # ("without parking" against "without parking, fair_reads"), so each hook has
 # a pair of variants that differ by it alone. Results: a new
@@ -23,17 +25,20 @@ PORT_FOR_RUNS=${PORT_FOR_RUNS:-5721}
 
 # name=what is left out (the names are eventlet_tuning.HOOKS's).
 VARIANTS="all=
-no_direct_write=direct_write
+no_broadcast_frames=broadcast_frames
+no_direct_write=direct_write,broadcast_frames
 no_ping_timers=ping_timers
 no_parking=parking
 no_parking_fair_reads=parking,fair_reads
-no_parking_direct_write=parking,direct_write
-no_parking_send_queue=parking,direct_write,send_queue"
+no_parking_direct_write=parking,direct_write,broadcast_frames
+no_parking_send_queue=parking,direct_write,broadcast_frames,send_queue"
+ulimit -n "$(ulimit -Hn)"  # for fanout-10000: a socket per client
+ROOM_FOR=MAX_CONNECTIONS=12000
 ALL_SERVERS=""
 while IFS= read -r line; do
-    ALL_SERVERS+="${line%%=*}=$(comongus_command "$PORT_FOR_RUNS" "COMONGUS_TUNING_WITHOUT=${line#*=}")"$'\n'
+    ALL_SERVERS+="${line%%=*}=$(comongus_command "$PORT_FOR_RUNS" "$ROOM_FOR COMONGUS_TUNING_WITHOUT=${line#*=}")"$'\n'
 done <<< "$VARIANTS"
-ALL_SERVERS+="stock=$(comongus_command "$PORT_FOR_RUNS" COMONGUS_TUNING=off)"
+ALL_SERVERS+="stock=$(comongus_command "$PORT_FOR_RUNS" "$ROOM_FOR COMONGUS_TUNING=off")"
 NAMES=$(echo "$ALL_SERVERS" | cut -d= -f1 | paste -sd,)
 ONLY=${ONLY:-$NAMES}
 SERVERS=$(grep -E "^(${ONLY//,/|})=" <<< "$ALL_SERVERS")
@@ -44,9 +49,13 @@ esac
 case ",${SCENARIOS:-fanout-1000,idle-1000}," in *,idle-1000,*)
     run_rounds idle-1000 "$RUNS" --mode idle --clients 1000 --duration 10 ;;
 esac
+case ",${SCENARIOS:-}," in *,fanout-10000,*)
+    run_rounds fanout-10000 "$RUNS" --clients 10000 --rooms 100 --senders 1000 --rate 1 \
+        --duration 20 --join-timeout 600 --settle-max 120 ;;
+esac
 
 # Each hook, and the pair of variants that differ by it alone.
-PAIRS="no_direct_write/all,no_ping_timers/all,\
+PAIRS="no_broadcast_frames/all,no_direct_write/no_broadcast_frames,no_ping_timers/all,\
 no_parking/all,no_parking_fair_reads/no_parking,no_parking_send_queue/no_parking_direct_write,\
 no_parking_direct_write/no_parking,stock/all"
 {
@@ -69,5 +78,12 @@ no_parking_direct_write/no_parking,stock/all"
     echo
     "$PYTHON" benchmarks/side_by_side_table.py "$OUT" idle-1000 "$NAMES" \
         server_mem_per_conn_kb,idle_mem_per_conn_kb,idle_server_cpu_pct,all_joined_s,load_avg "$PAIRS"
+    if compgen -G "$OUT/fanout-10000.*.json" > /dev/null; then
+        echo
+        echo "## Fan-out: 10,000 clients in 100 rooms, 10 msg/s per room for 20 s"
+        echo
+        "$PYTHON" benchmarks/side_by_side_table.py "$OUT" fanout-10000 "$NAMES" \
+            deliveries_per_s,loss_pct,lat_p99_ms,server_cpu_pct,loadgen_loop_lag_p99_ms,load_avg "$PAIRS"
+    fi
 } > "$OUT/summary.md"
 echo "$OUT/summary.md"

@@ -46,6 +46,7 @@ HOOKS = {
     "fair_reads": (),  # fair_websockets: frames read a slice at a time, unmasked in C
     "send_queue": (),  # send_queues.SendQueue: blocked writers woken in one batch
     "direct_write": ("send_queue",),  # a packet written to an idle WebSocket at once
+    "broadcast_frames": ("direct_write",),  # a broadcast framed once for its recipients
     "ping_timers": (),  # pings on hub timers, not a sleeping task per session
     "parking": ("send_queue", "fair_reads"),  # an idle WebSocket holds no task
     "room_index": (),  # room_index: a disconnect leaves its rooms without a search
@@ -117,7 +118,8 @@ def install(app: Flask) -> Tuning | None:
             if isinstance(layer, GuardWebSocketReads):
                 layer.active = False  # the fair reader enforces the same limits
     if "send_queue" in hooks:
-        lighten_sessions(eio, direct_write="direct_write" in hooks, park="parking" in hooks)
+        lighten_sessions(eio, direct_write="direct_write" in hooks, park="parking" in hooks,
+                         share_frames="broadcast_frames" in hooks)
     if "ping_timers" in hooks:
         ping_on_timers()
         for extension in app.extensions.values():

@@ -20,6 +20,8 @@ room of 1,000 they add up:
 - Waking a writer task per recipient costs more than the write itself. When a
   WebSocket's writer waits with nothing queued, `put` writes the frame to the
   socket itself (`_DirectWrite`), in order, and the writer is not woken at all.
+  python-socketio hands every recipient of a broadcast the same packet, so its
+  WebSocket frame is made once and shared (`_shared_frame`).
 - A sleeping task keeps a greenlet, with its saved stack and its own Python
   frame stack, alive per connection. The ping is a hub timer here instead, and
   a task exists only while a ping is being sent.
@@ -124,6 +126,23 @@ def _sweep() -> None:
         eventlet.hubs.get_hub().schedule_call_global(SWEEP_SECONDS, _sweep)
 
 
+_last_frame: tuple = (None, None, b"")  # a packet, the function that framed it, the frame
+
+
+def _shared_frame(item, pack) -> bytes:
+    """`item` framed by `pack`, once for all the recipients of a broadcast.
+
+    python-socketio sends one Packet object to every member of a room; the last
+    one's frame is kept (with the packet itself, so its id is never reused).
+    """
+    global _last_frame
+    packet_, function, frame = _last_frame
+    if packet_ is not item or function is not pack.__func__:
+        frame = pack(item.encode())
+        _last_frame = item, pack.__func__, frame
+    return frame
+
+
 class _DirectWrite:
     """Writes a packet to a WebSocket from the broadcasting task, when that is safe.
 
@@ -134,14 +153,17 @@ class _DirectWrite:
     the writer's next frame waits for it. Anything else takes the queue.
     """
 
-    __slots__ = ("session", "raw", "green", "lock", "frame")
+    __slots__ = ("session", "raw", "green", "lock", "frame", "plain")
 
-    def __init__(self, session, ws) -> None:
+    def __init__(self, session, ws, share_frames: bool) -> None:
         self.session = session
         self.green = ws.socket
         self.raw = ws.socket.fd
         self.lock = ws._sendlock
         self.frame = ws._pack_message
+        # Without permessage-deflate a frame depends only on the packet (a server
+        # never masks), so recipients of one broadcast can share it.
+        self.plain = share_frames and "permessage-deflate" not in getattr(ws, "extensions", {})
 
     def send(self, item) -> bool:
         """True if `item` was written (or its rest handed to a task); False: queue it."""
@@ -150,7 +172,8 @@ class _DirectWrite:
         if not self.lock.acquire(blocking=False):
             return False
         try:
-            frame = self.frame(item.encode())
+            frame = _shared_frame(item, self.frame) if self.plain \
+                else self.frame(item.encode())
             try:
                 sent = self.raw.send(frame)
             except BlockingIOError:
@@ -187,9 +210,9 @@ class SendQueue:
         self._direct: _DirectWrite | None = None
         self._pushed_to = None
 
-    def write_directly(self, session, ws) -> None:
+    def write_directly(self, session, ws, share_frames: bool) -> None:
         """Let packets skip the writer task while it is idle (see _DirectWrite)."""
-        self._direct = _DirectWrite(session, ws)
+        self._direct = _DirectWrite(session, ws, share_frames)
 
     def push_to(self, websocket) -> None:
         """Have packets sent by `websocket` (a parked_websockets.ParkedWebSocket),
@@ -320,10 +343,12 @@ def ping_on_timers() -> None:
     engineio_socket.Socket.schedule_ping = _schedule_ping
 
 
-def lighten_sessions(eio_server, direct_write: bool, park: bool) -> None:
+def lighten_sessions(eio_server, direct_write: bool, park: bool,
+                     share_frames: bool) -> None:
     """Give every Engine.IO session of `eio_server` (on eventlet) a SendQueue that,
-    with `direct_write`, writes to its WebSocket directly when it can and, with
-    `park`, a WebSocket that holds no task while idle (parked_websockets).
+    with `direct_write`, writes to its WebSocket directly when it can (framing a
+    broadcast once for all its recipients with `share_frames`) and, with `park`,
+    a WebSocket that holds no task while idle (parked_websockets).
 
     Call it after anything else that wraps the WebSocket app or `send_packet`:
     this layer needs Engine.IO's own handler, bound to its session, and is the
@@ -338,7 +363,7 @@ def lighten_sessions(eio_server, direct_write: bool, park: bool) -> None:
 
                 def handle(ws):
                     if direct_write:
-                        session.queue.write_directly(session, ws)
+                        session.queue.write_directly(session, ws, share_frames)
                     if park:
                         return serve_websocket(session, ws, handler)
                     return handler(ws)

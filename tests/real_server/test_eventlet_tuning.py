@@ -57,11 +57,13 @@ def test_a_server_with_the_expected_libraries_is_tuned(servers, clients):
 
 
 @pytest.mark.parametrize("without, says", [
-    ("direct_write", "without direct_write"),
+    ("broadcast_frames", "without broadcast_frames"),
+    ("direct_write,broadcast_frames", "without direct_write, broadcast_frames"),
     ("ping_timers", "without ping_timers"),
     ("parking", "without parking"),
     ("parking,fair_reads", "without fair_reads, parking"),
-    ("parking,direct_write,send_queue", "without send_queue, direct_write, parking"),
+    ("parking,direct_write,broadcast_frames,send_queue",
+     "without send_queue, direct_write, broadcast_frames, parking"),
 ])
 def test_a_server_tuned_without_some_hooks_says_which_and_chats(servers, clients, without, says):
     server = servers({"COMONGUS_TUNING": "on", "COMONGUS_TUNING_WITHOUT": without})

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import time
 import warnings
+from types import SimpleNamespace
 
 import pytest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's own deprecation notice
     import eventlet
+    import eventlet.green.socket
+    from eventlet.websocket import RFC6455WebSocket
 
-from comongus.eventlet_tuning.send_queues import Empty, SendQueue
+from engineio import packet
+
+from comongus.eventlet_tuning.send_queues import Empty, SendQueue, _DirectWrite
 
 
 def drain(queue, got, count):
@@ -85,3 +90,33 @@ def test_join_waits_until_every_packet_is_marked_done():
     assert got == ["one", "two", None]
     with pytest.raises(ValueError):
         queue.task_done()
+
+
+def websocket_pair(extensions=None):
+    """A server-side eventlet WebSocket (with `extensions` agreed) and its client end."""
+    server_end, client_end = eventlet.green.socket.socketpair()
+    server = RFC6455WebSocket(server_end, {}, extensions=extensions)
+    client = RFC6455WebSocket(client_end, {}, client=True, extensions=extensions)
+    return server, client
+
+
+def test_recipients_of_one_broadcast_share_a_frame_and_each_gets_its_own_packets():
+    """A broadcast's frame is made once for its recipients, deflated ones made their own;
+    whatever was shared, each reads exactly the packets sent to it."""
+    session = SimpleNamespace(upgraded=True, upgrading=False)
+    plain = [websocket_pair() for _ in range(3)]
+    deflated = websocket_pair({"permessage-deflate": {}})
+    writers = [_DirectWrite(session, server, share_frames=True)
+               for server, _ in [*plain, deflated]]
+    broadcast = packet.Packet(packet.MESSAGE, '2["message",{"text":"to all"}]')
+    for writer in writers:
+        assert writer.send(broadcast)
+    assert writers[0].send(packet.Packet(packet.MESSAGE, '2["message",{"text":"to one"}]'))
+    assert writers[1].send(broadcast)
+
+    assert [plain[0][1].wait() for _ in range(2)] == [
+        '42["message",{"text":"to all"}]', '42["message",{"text":"to one"}]']
+    assert [plain[1][1].wait() for _ in range(2)] == ['42["message",{"text":"to all"}]'] * 2
+    assert plain[2][1].wait() == '42["message",{"text":"to all"}]'
+    frame = deflated[1].socket.recv(1024)
+    assert frame[0] & 0x40  # compressed (RSV1): a frame of its own, not the shared one

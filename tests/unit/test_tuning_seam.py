@@ -46,8 +46,8 @@ def test_the_app_package_imports_nothing_of_the_tuning():
 def test_every_hook_is_installed_unless_left_out():
     assert hooks_to_install(()) == set(HOOKS)
     assert hooks_to_install(("parking",)) == set(HOOKS) - {"parking"}
-    assert hooks_to_install(("direct_write", "ping_timers")) == \
-        set(HOOKS) - {"direct_write", "ping_timers"}
+    assert hooks_to_install(("direct_write", "broadcast_frames", "ping_timers")) == \
+        set(HOOKS) - {"direct_write", "broadcast_frames", "ping_timers"}
 
 
 def test_a_hook_name_that_is_no_hook_stops_the_start_and_lists_the_hooks():
@@ -60,8 +60,8 @@ def test_a_hook_name_that_is_no_hook_stops_the_start_and_lists_the_hooks():
 def test_leaving_out_a_hook_that_others_need_names_every_one_of_them():
     with pytest.raises(SettingError) as refused:
         hooks_to_install(("send_queue",))
-    assert "needed by direct_write, parking" in str(refused.value)
-    assert hooks_to_install(("send_queue", "direct_write", "parking")) == \
+    assert "needed by direct_write, broadcast_frames, parking" in str(refused.value)
+    assert hooks_to_install(("send_queue", "direct_write", "broadcast_frames", "parking")) == \
         {"fair_reads", "ping_timers", "room_index"}
 
 
