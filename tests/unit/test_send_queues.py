@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     import eventlet.green.socket
     from eventlet.websocket import RFC6455WebSocket
 
-from engineio import packet
+from engineio.packet import MESSAGE, Packet
 
 from comongus.eventlet_tuning.send_queues import Empty, SendQueue, _DirectWrite
 
@@ -108,10 +108,10 @@ def test_recipients_of_one_broadcast_share_a_frame_and_each_gets_its_own_packets
     deflated = websocket_pair({"permessage-deflate": {}})
     writers = [_DirectWrite(session, server, share_frames=True)
                for server, _ in [*plain, deflated]]
-    broadcast = packet.Packet(packet.MESSAGE, '2["message",{"text":"to all"}]')
+    broadcast = Packet(MESSAGE, '2["message",{"text":"to all"}]')
     for writer in writers:
         assert writer.send(broadcast)
-    assert writers[0].send(packet.Packet(packet.MESSAGE, '2["message",{"text":"to one"}]'))
+    assert writers[0].send(Packet(MESSAGE, '2["message",{"text":"to one"}]'))
     assert writers[1].send(broadcast)
 
     assert [plain[0][1].wait() for _ in range(2)] == [
