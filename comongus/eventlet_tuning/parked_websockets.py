@@ -90,6 +90,23 @@ def _decode(frame, server) -> packet.Packet | None:
     return packet.Packet(encoded_packet=frame)
 
 
+class ClosedOnce(RFC6455WebSocket):
+    """eventlet's WebSocket, closed by the first `close` only.
+
+    The client's close frame (eventlet's reader closes) and the session's end
+    (`ParkedWebSocket.close`) may both close it. The one that waits for the
+    send lock to send its close frame resumed after the other had closed the
+    socket, and eventlet logged its failed shutdown as a "socket shutdown
+    error" (hundreds when thousands of clients leave at once).
+    """
+
+    def close(self, close_data=None) -> None:
+        if self.__dict__.get("comongus_closing"):
+            return
+        self.comongus_closing = True
+        super().close(close_data)
+
+
 class ParkedWebSocket:
     """One upgraded WebSocket: a hub listener while idle, a task only while busy."""
 
@@ -110,6 +127,8 @@ class ParkedWebSocket:
         self._upgrade_task = greenlet.getcurrent()
         self._eventlet_ws = innermost_websocket(ws)
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
+        if type(self._eventlet_ws) is RFC6455WebSocket:
+            self._eventlet_ws.__class__ = ClosedOnce
         environ = ws.environ
         for key in _REQUEST_ONLY_KEYS:
             environ.pop(key, None)
