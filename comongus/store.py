@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from .config import SettingError, patched_library
 from .group_commit import GroupCommit
@@ -114,10 +114,11 @@ class Store:
             if len(saves) > 1:
                 try:
                     return self._write_once(saves)
-                except IntegrityError:
-                    # A resend and its original in one batch, or another process
-                    # creating a room's counter row: each save alone then.
-                    log.info("writing %d saves one at a time after a write race", len(saves))
+                except (IntegrityError, DataError):
+                    # A resend and its original in one batch, another process
+                    # creating a room's counter row, or one save's data refused:
+                    # each save alone then, so none fails for another's sake.
+                    log.info("writing %d saves one at a time after a refused batch", len(saves))
             outcomes: list[tuple[Row, bool] | Exception] = []
             for save in saves:
                 try:

@@ -7,6 +7,7 @@ import threading
 import time
 
 from sqlalchemy import event
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from comongus import create_app
 from comongus.store import store
@@ -93,11 +94,12 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
 
 
 
-def saved_behind_a_busy_writer(app, saves):
+def saved_behind_a_busy_writer(app, saves, errors_kept=False):
     """Each of `saves` (save_message's arguments) in a thread of its own, the first
     while another connection holds the database's write lock, the others once it
-    waits; the lock is let go when all are queued. Returns their results, in order,
-    and how many transactions committed."""
+    waits; the lock is let go when all are queued. Returns their results, in order
+    (with `errors_kept`, a failed save's error in its place), and how many
+    transactions committed."""
     commits = []
     with app.app_context():
         event.listen(store.engine, "commit", lambda _connection: commits.append(1))
@@ -108,7 +110,12 @@ def saved_behind_a_busy_writer(app, saves):
 
     def save(i):
         with app.app_context():
-            return store.save_message(*saves[i])
+            try:
+                return store.save_message(*saves[i])
+            except SQLAlchemyError as error:
+                if not errors_kept:
+                    raise
+                return error
 
     first = {}
     leader = threading.Thread(target=lambda: first.update(result=save(0)))
@@ -153,3 +160,20 @@ def test_a_resend_in_the_same_batch_as_its_original_stores_one_message(app):
         assert [(m.username, m.text, m.seq) for m in store.latest_messages("r")] in (
             [("Bob", "twice", 1), ("Cy", "beside them", 2)],
             [("Cy", "beside them", 1), ("Bob", "twice", 2)])
+
+
+def test_a_save_the_database_refuses_fails_alone_and_its_batch_is_stored(postgres_url):
+    """PostgreSQL refuses a name longer than its column (the chat's own checks keep
+    names far shorter): that save fails, the others queued with it are stored."""
+    app = create_app({"TESTING": True, "DATABASE_URL": postgres_url,
+                      "SOCKETIO_ASYNC_MODE": "threading"})
+    try:
+        saves = [("first", "Ann", "waits alone"), ("r", "Bob", "fine"),
+                 ("r", "x" * 300, "refused"), ("s", "Cy", "fine too")]
+        results, _ = saved_behind_a_busy_writer(app, saves, errors_kept=True)
+        assert isinstance(results[2], DataError)
+        assert [(m.room, m.username, m.text) for m, _ in results[:2] + results[3:]] == \
+            saves[:2] + saves[3:]
+    finally:
+        for name in ("comongus.store", "comongus.store.health"):
+            app.extensions[name].dispose()
