@@ -201,10 +201,17 @@ class SendQueue:
     also counts the encoded bytes waiting in it (`queued_bytes`), for
     limits.cut_slow_consumers."""
 
+    # An empty deque holds a block of 64 slots (760 bytes): most queues are empty
+    # most of the time (a broadcast writes straight to an idle WebSocket, and a
+    # parked one has no writer waiting), so each deque exists only while it holds
+    # something, and an empty tuple stands in for it meanwhile.
+    __slots__ = ("_items", "queued_bytes", "_waiters", "_unfinished", "_all_done",
+                 "_direct", "_pushed_to")
+
     def __init__(self) -> None:
-        self._items: deque = deque()
+        self._items: deque | tuple = ()
         self.queued_bytes = 0
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[_Waiter] | tuple = ()
         self._unfinished = 0
         self._all_done: eventlet.event.Event | None = None
         self._direct: _DirectWrite | None = None
@@ -247,12 +254,16 @@ class SendQueue:
         """Add an item (the queue is unbounded, so this never waits)."""
         if self.write_now(item):
             return
+        if not self._items:
+            self._items = deque()
         self._items.append(item)
         if item is not None:  # None: the session closed, the writer should end
             self.queued_bytes += packet_bytes(item)
         self._unfinished += 1
         if self._waiters:
             _wake(self._waiters.popleft())
+            if not self._waiters:
+                self._waiters = ()
         elif self._pushed_to is not None:
             self._pushed_to.start_writing()
 
@@ -262,6 +273,8 @@ class SendQueue:
             hub = eventlet.hubs.get_hub()
             while not self._items:
                 waiter = _Waiter(greenlet.getcurrent(), timeout)
+                if not self._waiters:
+                    self._waiters = deque()
                 self._waiters.append(waiter)
                 if timeout is not None:
                     _time_out_later(waiter)
@@ -272,9 +285,13 @@ class SendQueue:
                     _timed.discard(waiter)
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
+                    if not self._waiters:
+                        self._waiters = ()
         if not self._items:
             raise Empty
         item = self._items.popleft()
+        if not self._items:
+            self._items = ()
         if item is not None:
             self.queued_bytes -= packet_bytes(item)
         return item
