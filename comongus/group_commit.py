@@ -42,15 +42,20 @@ class GroupCommit:
 
     `write_batch(list_of_args)` returns one outcome per call, in order, or an
     exception object for a call that failed alone; if it raises, every call
-    of the batch gets that error.
+    of the batch gets that error. A call not taken into a batch within
+    `queue_timeout` seconds (a write stuck on a lock ahead of it) leaves the
+    queue with `too_long()` raised.
     """
 
     def __init__(self, write_batch: Callable[[list[tuple]], Sequence[Any]],
-                 max_batch: int = MAX_BATCH) -> None:
+                 max_batch: int = MAX_BATCH, queue_timeout: float | None = None,
+                 too_long: Callable[[], BaseException] = TimeoutError) -> None:
         if max_batch < 1:
             raise ValueError(f"a batch holds at least one call, not {max_batch}")
         self._write_batch = write_batch
         self._max_batch = max_batch
+        self._queue_timeout = queue_timeout
+        self._too_long = too_long
         self._lock = threading.Lock()
         self._queue: deque[_Waiting] = deque()
         self._leading = False
@@ -61,7 +66,14 @@ class GroupCommit:
             self._queue.append(mine)
             leads, self._leading = not self._leading, True
         if not leads:
-            mine.ready.wait()
+            while not mine.ready.wait(self._queue_timeout):
+                with self._lock:
+                    if mine.leads:
+                        break
+                    if mine in self._queue:  # not taken into a batch: give up
+                        self._queue.remove(mine)
+                        raise self._too_long()
+                # in a batch being written: its outcome comes with the batch's end
             leads = mine.leads
         if leads:
             self._lead()

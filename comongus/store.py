@@ -88,7 +88,7 @@ class Store:
             sqlite_begin="IMMEDIATE")
         app.extensions["comongus.store.writers"] = (threading.BoundedSemaphore(max_writers),
                                                     wait)
-        app.extensions["comongus.store.saves"] = GroupCommit(self._write_saves)
+        app.extensions["comongus.store.saves"] = self._saves(engine, wait)
         app.extensions["comongus.changes"] = change_counter(engine)
 
     @property
@@ -100,10 +100,29 @@ class Store:
         """Store a message; returns `(message, created)`, the message as a row.
 
         With a `client_id` already stored for this user in this room, nothing new is
-        stored and the first message comes back with `created=False`. Saves that
-        arrive together share a transaction (group_commit.py).
+        stored and the first message comes back with `created=False`. On SQLite,
+        saves that arrive together share a transaction (group_commit.py).
         """
         return current_app.extensions["comongus.store.saves"](room, username, text, client_id)
+
+    def _saves(self, engine: Engine, wait: float) -> Callable[..., tuple[Row, bool]]:
+        """How a save is written. SQLite writes one transaction at a time anyway (the
+        file's lock), so saves queued meanwhile share the next one; a save still
+        queued after `wait` seconds is refused, as a writer without a place is.
+        PostgreSQL locks a room's counter row, not the database: its saves stay
+        each in a transaction of its own, so a room stuck on a lock holds up no
+        other room.
+        """
+        if engine.dialect.name == "postgresql":
+            def save_alone(*save) -> tuple[Row, bool]:
+                outcome = self._write_saves([save])[0]
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+
+            return save_alone
+        return GroupCommit(self._write_saves, queue_timeout=wait,
+                           too_long=lambda: WritersBusy("the writer ahead is stuck"))
 
     def _write_saves(self, saves: list[tuple]) -> list[tuple[Row, bool] | Exception]:
         """Write queued saves, together while nothing fails; each one's outcome, in order."""

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from comongus import create_app
-from comongus.store import store
+from comongus.store import WritersBusy, store
 from tests.helpers import ROOT
 
 
@@ -133,12 +133,17 @@ def saved_behind_a_busy_writer(app, saves, errors_kept=False):
     return [first["result"], *rest["results"]], len(commits)
 
 
-def test_saves_that_queue_behind_a_busy_writer_share_one_commit(app):
+def test_saves_that_queue_behind_a_busy_writer_share_one_commit_on_sqlite(app):
+    """SQLite writes one transaction at a time: the saves queued meanwhile go
+    together. PostgreSQL locks rooms, not the file: each save stays alone, so a
+    room stuck on a lock holds up no other (the next test)."""
     saves = [("first", "Ann", "waits alone")]
     saves += [(f"room-{i % 3}", f"u{i}", f"text {i}") for i in range(12)]
     results, commits = saved_behind_a_busy_writer(app, saves)
 
-    assert commits == 2  # the first alone, then the twelve together
+    with app.app_context():
+        on_sqlite = store.engine.dialect.name == "sqlite"
+    assert commits == (2 if on_sqlite else 13)  # the first alone, then the twelve together
     assert [(m.room, m.username, m.text) for m, _ in results] == saves
     assert all(created for _, created in results)
     with app.app_context():
@@ -162,9 +167,10 @@ def test_a_resend_in_the_same_batch_as_its_original_stores_one_message(app):
             [("Cy", "beside them", 1), ("Bob", "twice", 2)])
 
 
-def test_a_save_the_database_refuses_fails_alone_and_its_batch_is_stored(postgres_url):
+def test_a_save_the_database_refuses_fails_alone_and_the_saves_beside_it_are_stored(
+        postgres_url):
     """PostgreSQL refuses a name longer than its column (the chat's own checks keep
-    names far shorter): that save fails, the others queued with it are stored."""
+    names far shorter): that save fails, the others sent with it are stored."""
     app = create_app({"TESTING": True, "DATABASE_URL": postgres_url,
                       "SOCKETIO_ASYNC_MODE": "threading"})
     try:
@@ -174,6 +180,71 @@ def test_a_save_the_database_refuses_fails_alone_and_its_batch_is_stored(postgre
         assert isinstance(results[2], DataError)
         assert [(m.room, m.username, m.text) for m, _ in results[:2] + results[3:]] == \
             saves[:2] + saves[3:]
+    finally:
+        for name in ("comongus.store", "comongus.store.health"):
+            app.extensions[name].dispose()
+
+
+def test_on_postgresql_a_save_stuck_on_one_rooms_lock_holds_up_no_other_room(postgres_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": postgres_url,
+                      "SOCKETIO_ASYNC_MODE": "threading"})
+    try:
+        with app.app_context():
+            store.save_message("locked", "Ann", "makes the room's counter row")
+            blocker = store.engine.connect()
+            transaction = blocker.begin()
+            blocker.exec_driver_sql("SELECT * FROM rooms WHERE name = 'locked' FOR UPDATE")
+        stuck = {}
+
+        def save_in_locked_room():
+            with app.app_context():
+                stuck["result"] = store.save_message("locked", "Ann", "waits for the lock")
+
+        waiting = threading.Thread(target=save_in_locked_room)
+        waiting.start()
+        time.sleep(0.5)  # waiting on PostgreSQL's row lock now
+        started = time.monotonic()
+        with app.app_context():
+            message, created = store.save_message("calm", "Bob", "not held up")
+        assert created and message.room == "calm"
+        assert time.monotonic() - started < 5 and "result" not in stuck
+        transaction.rollback()
+        blocker.close()
+        waiting.join(10)
+        assert stuck["result"][0].seq == 2
+    finally:
+        for name in ("comongus.store", "comongus.store.health"):
+            app.extensions[name].dispose()
+
+
+def test_on_sqlite_a_save_queued_behind_a_stuck_writer_is_refused_after_the_wait(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/chat.db",
+                      "SOCKETIO_ASYNC_MODE": "threading", "DATABASE_WAIT_SECONDS": 0.5})
+    try:
+        with app.app_context():
+            store.save_message("lobby", "Ann", "the file exists")
+            blocker = store.engine.execution_options(sqlite_begin="IMMEDIATE").connect()
+            transaction = blocker.begin()
+        first = {}
+
+        def save(key, name):
+            with app.app_context():
+                try:
+                    first[key] = store.save_message("lobby", name, "while locked")
+                except WritersBusy as refused:
+                    first[key] = refused
+
+        leader = threading.Thread(target=save, args=("leader", "Ann"))
+        leader.start()
+        time.sleep(0.3)  # the leader waits for the file's lock
+        started = time.monotonic()
+        save("queued", "Bob")
+        assert isinstance(first["queued"], WritersBusy)
+        assert time.monotonic() - started < 3
+        transaction.rollback()
+        blocker.close()
+        leader.join(20)
+        assert first["leader"][1] is True  # the one writing waited for the lock and wrote
     finally:
         for name in ("comongus.store", "comongus.store.health"):
             app.extensions[name].dispose()
