@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .config import SettingError, patched_library
 from .group_commit import GroupCommit
@@ -133,11 +133,11 @@ class Store:
             if len(saves) > 1:
                 try:
                     return self._write_once(saves)
-                except (IntegrityError, DataError):
-                    # A resend and its original in one batch, another process
-                    # creating a room's counter row, or one save's data refused:
-                    # each save alone then, so none fails for another's sake.
-                    log.info("writing %d saves one at a time after a refused batch", len(saves))
+                except IntegrityError:
+                    # A resend and its original in one batch, or another process
+                    # creating a room's counter row: each save alone then, so none
+                    # fails for another's sake.
+                    log.info("writing %d saves one at a time after a write race", len(saves))
             outcomes: list[tuple[Row, bool] | Exception] = []
             for save in saves:
                 try:
@@ -306,15 +306,14 @@ def _take_seqs(connection: Connection, rooms: list[str]) -> list[int]:
     turn), holding the rooms' counter rows until the commit.
 
     On PostgreSQL the UPDATE's row lock makes a second writer in a room wait for
-    the first one's commit, so `seq` order is commit order; rooms are locked in
-    name order, so two batches never wait for each other's rooms crosswise. On
-    SQLite BEGIN IMMEDIATE does the same for the whole file. A room's first
-    message creates its row; two first messages at once fail one of them on the
-    primary key, and it retries.
+    the first one's commit, so `seq` order is commit order; on SQLite BEGIN
+    IMMEDIATE does the same for the whole file. A room's first message creates
+    its row; two first messages at once fail one of them on the primary key, and
+    it retries.
     """
     counts = Counter(rooms)
     following = {}
-    for room in sorted(counts):
+    for room in counts:
         last = connection.execute(_TAKE_SEQS, {"room": room, "count": counts[room]}).scalar()
         if last is None:
             connection.execute(insert(Room), {"name": room, "last_seq": counts[room]})
