@@ -7,8 +7,9 @@ recursively; and a notice plus a member list per join floods a full room
 task sends each changed room, at most once per interval (one that grows with
 the room), its notices and then its new list. A few joins in one interval get
 a notice each ("Alice has joined!", to all but Alice); a burst gets one notice
-naming everyone ("Alice, Bob, ... and Zoe have joined!"), sent to everyone, the
-joiners too, so each learns of the others. Leaves likewise. In one interval a
+naming everyone in its `names` ("Alice, Bob, ... and Zoe have joined!", its
+English text naming the first ten and counting the others), sent to everyone,
+the joiners too, so each learns of the others. Leaves likewise. In one interval a
 name is told at most once as joining and once as leaving, joins first: one that
 comes and goes is told as both, one that goes and comes back as neither, so
 however often a connection flips rooms its name costs each room two mentions.
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # Up to this many joins (or leaves) of one room in one interval get a notice each.
 NOTICES_BEFORE_A_BURST = 3
+# A burst notice's English text names at most this many; `names` has them all.
+NAMES_IN_A_TEXT = 10
 
 
 @dataclass
@@ -45,7 +48,16 @@ class _RoomChanges:
 
 
 def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    """Names for an English notice: "Alice and Bob", "Alice, Bob and Cid", "A, … and 990 others".
+
+    The text is what a v1 client shows: a burst into a big room must not make it
+    a line of thousands of names.
+    """
+    if len(names) == 1:
+        return names[0]
+    if len(names) > NAMES_IN_A_TEXT + 1:
+        return f"{', '.join(names[:NAMES_IN_A_TEXT])} and {len(names) - NAMES_IN_A_TEXT:,} others"
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class Announcer:

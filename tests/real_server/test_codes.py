@@ -62,6 +62,24 @@ def test_a_burst_names_everyone_in_one_notice(servers, clients):
     assert burst["text"] == ", ".join(names[:-1]) + f" and {names[-1]} have joined!"
 
 
+def test_a_big_burst_names_everyone_in_params_and_the_first_ten_in_its_text(servers, clients):
+    """A v1 client shows `text`: a burst into a big room must stay one readable line."""
+    server = servers({"ROOMDATA_INTERVAL": "3"})
+    watcher = clients(server.url)
+    watcher.join("Watcher", "hall")
+    wait_for(lambda: watcher.last_users() == ["Watcher"], message="the watcher's list")
+    people = [clients(server.url) for _ in range(14)]
+    for number, person in enumerate(people):
+        person.join(f"P{number:02}", "hall")
+
+    wait_for(lambda: any(len(notice["params"].get("names", [])) == 14
+                         for notice in notices(watcher)), timeout=15, message="one burst of 14")
+    burst = [notice for notice in notices(watcher) if notice["code"] == "joined"][-1]
+    assert burst["params"] == {"names": [f"P{number:02}" for number in range(14)]}
+    assert burst["text"] == ", ".join(f"P{number:02}" for number in range(10)) + (
+        " and 4 others have joined!")
+
+
 @pytest.mark.parametrize("payload, code, params", [
     ({"name": "", "room": "lobby"}, "name_invalid", {"problem": "required"}),
     ({"name": "N" * 33, "room": "lobby"}, "name_invalid", {"problem": "too_long", "max": 32}),
