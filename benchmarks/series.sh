@@ -16,6 +16,11 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/side-by-side.sh"
+if { [ $# -eq 0 ] || [[ " $* " == *" rest-100k "* ]]; } && ! command -v wrk > /dev/null; then
+    echo "series.sh: rest-100k needs wrk (apt-get install wrk); without it the load" \
+        "generator fills the database and measures no request" >&2
+    exit 1
+fi
 results_in series
 RUNS=${RUNS:-2}
 PORT_FOR_RUNS=${PORT_FOR_RUNS:-5731}
