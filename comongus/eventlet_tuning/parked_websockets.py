@@ -13,6 +13,7 @@ probe, frames, pings and close as with Engine.IO's own handler.
 """
 from __future__ import annotations
 
+import errno
 import io
 import socket
 
@@ -91,20 +92,32 @@ def _decode(frame, server) -> packet.Packet | None:
 
 
 class ClosedOnce(RFC6455WebSocket):
-    """eventlet's WebSocket, closed by the first `close` only.
+    """eventlet's WebSocket, closed by the first `close` only, and quietly.
 
     The client's close frame (eventlet's reader closes) and the session's end
     (`ParkedWebSocket.close`) may both close it. The one that waits for the
     send lock to send its close frame resumed after the other had closed the
     socket, and eventlet logged its failed shutdown as a "socket shutdown
-    error" (hundreds when thousands of clients leave at once).
+    error" (hundreds when thousands of clients leave at once). A second
+    `close` now returns at once, and the session's end then closes the
+    connection, so the first may still find its socket closed when the send
+    lock comes: then there is nothing left to shut down.
     """
 
     def close(self, close_data=None) -> None:
+        """eventlet's `RFC6455WebSocket.close`, skipping the shutdown of a closed socket."""
         if self.__dict__.get("comongus_closing"):
             return
         self.comongus_closing = True
-        super().close(close_data)
+        try:
+            self._send_closing_frame(close_data=close_data, ignore_send_errors=True)
+            if self.socket.fileno() != -1:  # else the connection ended while it waited
+                self.socket.shutdown(socket.SHUT_WR)
+        except OSError as error:
+            if error.errno != errno.ENOTCONN:
+                self.log.write(f"{self.log_context} socket shutdown error: {error}")
+        finally:
+            self.socket.close()
 
 
 class ParkedWebSocket:

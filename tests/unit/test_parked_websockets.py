@@ -11,6 +11,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's own deprecation notice
     import eventlet
     import eventlet.green.socket
+    import eventlet.greenio
     from eventlet.websocket import RFC6455WebSocket
 
 from comongus.eventlet_tuning.parked_websockets import ClosedOnce
@@ -45,3 +46,41 @@ def test_a_websocket_closed_by_two_tasks_while_a_write_holds_it_closes_once(
         assert logged in errors.getvalue()
     assert server_end.fileno() == -1
     assert client.wait() is None  # the close frame came, then the end of the stream
+
+
+def closed_once_as_it_was(ws, close_data=None):
+    """The first version of ClosedOnce.close: the first caller runs eventlet's close."""
+    if ws.__dict__.get("comongus_closing"):
+        return
+    ws.comongus_closing = True
+    RFC6455WebSocket.close(ws, close_data)
+
+
+@pytest.mark.parametrize("close, logged", [
+    (closed_once_as_it_was, "socket shutdown error"),
+    (ClosedOnce.close, None),
+])
+def test_a_connection_ended_while_the_first_close_waits_for_a_write_is_closed_quietly(
+        close, logged):
+    server_end, client_end = eventlet.green.socket.socketpair()
+    server_end.settimeout(0.5)  # a parked WebSocket's socket has one (for a frame's rest)
+    errors = io.StringIO()
+    ws = RFC6455WebSocket(server_end, {"wsgi.errors": errors})
+    ws.__class__ = ClosedOnce
+    writer = eventlet.spawn(ws.send, LARGER_THAN_THE_SOCKET_BUFFERS)  # the client never reads
+    eventlet.sleep(0.1)
+    first = eventlet.spawn(close, ws)  # the client's close frame, say: waits for the write
+    eventlet.sleep(0.1)
+    close(ws)  # the session's end: returns at once, and ends the connection as
+    eventlet.greenio.shutdown_safe(server_end)  # eventlet's server does
+    server_end.close()
+    with pytest.raises(OSError):
+        writer.wait()  # the write times out and lets the first close go on
+    first.wait()
+
+    if logged is None:
+        assert errors.getvalue() == ""
+    else:
+        assert logged in errors.getvalue()
+    assert server_end.fileno() == -1
+    client_end.close()
