@@ -349,7 +349,14 @@ def _ping(session) -> None:
 def _pong_due(session_ref: weakref.ref, pinged_at: float) -> None:
     session = session_ref()
     if session is not None and session.last_ping == pinged_at and not session.closed:
-        eventlet.spawn_n(session.check_ping_timeout)  # closes it: disconnect handlers run
+        eventlet.spawn_n(_check_pong, session)
+
+
+def _check_pong(session) -> None:
+    # Closed by another task since the timer looked (its client left, say, while
+    # thousands of checks fell due at once): Engine.IO's check would raise.
+    if not session.closed:
+        session.check_ping_timeout()  # closes it: disconnect handlers run
 
 
 def ping_on_timers() -> None:

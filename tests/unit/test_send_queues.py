@@ -2,12 +2,14 @@
 
 The real-server tests run every packet through it; these pin down the edges a
 chat would only show under load: many writers woken by one broadcast, a writer
-that gives up waiting or is killed while it waits.
+that gives up waiting or is killed while it waits, a pong check for a session
+closed meanwhile.
 """
 from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from types import SimpleNamespace
 
 import pytest
@@ -18,9 +20,11 @@ with warnings.catch_warnings():
     import eventlet.green.socket
     from eventlet.websocket import RFC6455WebSocket
 
+import engineio
 from engineio.packet import MESSAGE, Packet
+from engineio.socket import Socket
 
-from comongus.eventlet_tuning.send_queues import Empty, SendQueue, _DirectWrite
+from comongus.eventlet_tuning.send_queues import Empty, SendQueue, _DirectWrite, _pong_due
 
 
 def drain(queue, got, count):
@@ -120,3 +124,15 @@ def test_recipients_of_one_broadcast_share_a_frame_and_each_gets_its_own_packets
     assert plain[2][1].wait() == '42["message",{"text":"to all"}]'
     frame = deflated[1].socket.recv(1024)
     assert frame[0] & 0x40  # compressed (RSV1): a frame of its own, not the shared one
+
+
+def test_a_session_closed_after_its_pong_fell_due_is_not_checked_again(capsys):
+    """Thousands of pong checks fall due at once when a load generator stalls; a
+    session its client closed meanwhile must not make Engine.IO's check raise
+    (a traceback in the log for each)."""
+    session = Socket(engineio.Server(async_mode="eventlet"), "a-session")
+    pinged_at = session.last_ping = time.time() - 60  # its pong is long overdue
+    _pong_due(weakref.ref(session), pinged_at)  # the timer: the check is now a task
+    session.closed = True  # closed by its reader before that task runs
+    eventlet.sleep(0.01)
+    assert "SocketIsClosedError" not in capsys.readouterr().err
