@@ -98,10 +98,10 @@ class ClosedOnce(RFC6455WebSocket):
     (`ParkedWebSocket.close`) may both close it. The one that waits for the
     send lock to send its close frame resumed after the other had closed the
     socket, and eventlet logged its failed shutdown as a "socket shutdown
-    error" (hundreds when thousands of clients leave at once). A second
-    `close` now returns at once, and the session's end then closes the
-    connection, so the first may still find its socket closed when the send
-    lock comes: then there is nothing left to shut down.
+    error" (hundreds when thousands of clients leave at once). So a second
+    `close` returns at once; the session's end then closes the connection, and
+    the first may find its socket closed when the send lock comes: there is
+    then nothing left to shut down.
     """
 
     def close(self, close_data=None) -> None:

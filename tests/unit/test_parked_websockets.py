@@ -48,8 +48,9 @@ def test_a_websocket_closed_by_two_tasks_while_a_write_holds_it_closes_once(
     assert client.wait() is None  # the close frame came, then the end of the stream
 
 
-def closed_once_as_it_was(ws, close_data=None):
-    """The first version of ClosedOnce.close: the first caller runs eventlet's close."""
+def first_caller_runs_eventlets_close(ws, close_data=None):
+    """ClosedOnce's guard around eventlet's own close, which shuts down the socket
+    whatever its state."""
     if ws.__dict__.get("comongus_closing"):
         return
     ws.comongus_closing = True
@@ -57,7 +58,7 @@ def closed_once_as_it_was(ws, close_data=None):
 
 
 @pytest.mark.parametrize("close, logged", [
-    (closed_once_as_it_was, "socket shutdown error"),
+    (first_caller_runs_eventlets_close, "socket shutdown error"),
     (ClosedOnce.close, None),
 ])
 def test_a_connection_ended_while_the_first_close_waits_for_a_write_is_closed_quietly(

@@ -127,9 +127,9 @@ def test_recipients_of_one_broadcast_share_a_frame_and_each_gets_its_own_packets
 
 
 def test_a_session_closed_after_its_pong_fell_due_is_not_checked_again(capsys):
-    """Thousands of pong checks fall due at once when a load generator stalls; a
-    session its client closed meanwhile must not make Engine.IO's check raise
-    (a traceback in the log for each)."""
+    """Thousands of pong checks fall due at once when many clients stall; a session
+    its client closed meanwhile must not make Engine.IO's check raise (a traceback
+    in the log for each)."""
     session = Socket(engineio.Server(async_mode="eventlet"), "a-session")
     pinged_at = session.last_ping = time.time() - 60  # its pong is long overdue
     _pong_due(weakref.ref(session), pinged_at)  # the timer: the check is now a task
