@@ -19,6 +19,15 @@ from comongus.eventlet_tuning.parked_websockets import ClosedOnce
 LARGER_THAN_THE_SOCKET_BUFFERS = "x" * (4 * 1024 * 1024)
 
 
+def assert_closed(server_end, errors, logged) -> None:
+    """The socket is closed, and eventlet's log holds `logged` (None: nothing)."""
+    if logged is None:
+        assert errors.getvalue() == ""
+    else:
+        assert logged in errors.getvalue()
+    assert server_end.fileno() == -1
+
+
 @pytest.mark.parametrize("websocket_class, logged", [
     (RFC6455WebSocket, "socket shutdown error"),  # what the parked connections avoid
     (ClosedOnce, None),
@@ -40,11 +49,7 @@ def test_a_websocket_closed_by_two_tasks_while_a_write_holds_it_closes_once(
     for closer in closers:
         closer.wait()
 
-    if logged is None:
-        assert errors.getvalue() == ""
-    else:
-        assert logged in errors.getvalue()
-    assert server_end.fileno() == -1
+    assert_closed(server_end, errors, logged)
     assert client.wait() is None  # the close frame came, then the end of the stream
 
 
@@ -79,9 +84,5 @@ def test_a_connection_ended_while_the_first_close_waits_for_a_write_is_closed_qu
         writer.wait()  # the write times out and lets the first close go on
     first.wait()
 
-    if logged is None:
-        assert errors.getvalue() == ""
-    else:
-        assert logged in errors.getvalue()
-    assert server_end.fileno() == -1
+    assert_closed(server_end, errors, logged)
     client_end.close()
