@@ -12,7 +12,7 @@ from . import (
     announcer,
     bans,
     chat_service,
-    events,  # noqa: F401  (events registers handlers)
+    events,
     host_presence,
     inbox,
     member_lists,
@@ -92,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    events.init_app(app)
     rest.init_app(app)
     owner.init_app(app)
     app.register_blueprint(inbox.bp)

@@ -29,11 +29,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, abort, current_app, request
 
 from . import chat_service, message_deletion, owner
 from .extensions import socketio
 from .refusals import Refusal
+
+
+def init_app(app: Flask) -> None:
+    """Give Socket.IO's path a URL rule, so each event's request context matches it.
+
+    Flask-SocketIO runs every event in a request context made from the
+    connection's handshake, and Flask matches that request's path against the
+    app's routes. Without a rule for `/socket.io/`, werkzeug raised NotFound for
+    every event, and the exception, its traceback and a dozen frames became
+    cyclic garbage (about sixty objects an event): the collections that freed
+    it held every delivery up for tens of milliseconds several times a
+    second under load. The Socket.IO middleware answers this path before
+    Flask, so the rule's view never runs for a request.
+    """
+    for websocket in (False, True):  # a handshake over long-polling, over WebSocket
+        app.add_url_rule("/socket.io/", endpoint=f"socketio_events_websocket_{websocket}",
+                         view_func=_answered_by_socketio, strict_slashes=False,
+                         websocket=websocket)
+
+
+def _answered_by_socketio():
+    abort(404)
 
 
 def _ack(action: Callable[[str, Any], Any], payload: Any):

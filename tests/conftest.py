@@ -73,8 +73,9 @@ def save(app):
 class SocketTester:
     """A Socket.IO test client that keeps everything it received, in order."""
 
-    def __init__(self, app, flask_client):
-        self.client = socketio.test_client(app, flask_test_client=flask_client)
+    def __init__(self, app, flask_client, headers=None):
+        self.client = socketio.test_client(app, flask_test_client=flask_client,
+                                           headers=headers)
         self.received: list[tuple[str, object]] = []
 
     def emit(self, event, *args):
@@ -122,11 +123,11 @@ class SocketTester:
 
 @pytest.fixture
 def connect(app, client):
-    """Open Socket.IO test clients: `alice = connect()`."""
+    """Open Socket.IO test clients: `alice = connect()`; `headers` go with the handshake."""
     opened = []
 
-    def open_client():
-        tester = SocketTester(app, client)
+    def open_client(headers=None):
+        tester = SocketTester(app, client, headers)
         opened.append(tester)
         return tester
 

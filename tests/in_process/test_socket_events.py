@@ -1,7 +1,9 @@
 """The contract's Socket.IO events, through Flask-SocketIO's test client, on both databases."""
 from __future__ import annotations
 
+import gc
 import threading
+from types import FrameType, TracebackType
 
 import pytest
 from sqlalchemy import text
@@ -478,3 +480,30 @@ def test_a_reload_within_its_grace_is_told_nothing(connect):
     bob.wait_for_text("Carol has left.")
     bob.wait_for_users(["Bob", "Alice"])
     assert [m["text"] for m in bob.events("message")] == ["Carol has left."]
+
+
+@pytest.mark.parametrize("handshake", [
+    {},  # over long-polling
+    {"Connection": "Upgrade", "Upgrade": "websocket"},  # straight over WebSocket
+])
+def test_events_leave_the_cycle_collector_almost_nothing(connect, handshake):
+    """Garbage in reference cycles waits for a collection, and each collection holds
+    every delivery up: an event must not leave an exception, its traceback and
+    its frames behind (Flask matching Socket.IO's path to no route did, about
+    sixty objects an event)."""
+    alice = connect(handshake)
+    alice.join("Alice", "lobby")
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection frees is kept, to look at
+    try:
+        for number in range(20):
+            assert alice.emit("sendMessage", f"message {number}")[0] is None
+        gc.collect()
+        garbage = list(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    heavy = [type(thing).__name__ for thing in garbage
+             if isinstance(thing, BaseException | TracebackType | FrameType)]
+    assert heavy == []
+    assert len(garbage) < 20 * 20, len(garbage)
