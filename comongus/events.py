@@ -41,15 +41,15 @@ def init_app(app: Flask) -> None:
 
     Flask-SocketIO runs every event in a request context made from the
     connection's handshake, and Flask matches that request's path against the
-    app's routes. Without a rule for `/socket.io/`, werkzeug raised NotFound for
-    every event, and the exception, its traceback and a dozen frames became
-    cyclic garbage (about sixty objects an event): the collections that freed
-    it held every delivery up for tens of milliseconds several times a
-    second under load. The Socket.IO middleware answers this path before
-    Flask, so the rule's view never runs for a request.
+    app's routes. Without a rule for `/socket.io/`, werkzeug raised NotFound (or
+    WebsocketMismatch) for every event, and the exception, its traceback and a
+    dozen frames became cyclic garbage (about sixty objects an event): the
+    collections that freed it held every delivery up for tens of milliseconds
+    several times a second under load. The Socket.IO middleware answers this
+    path before Flask, so the rules' view never runs for a request.
     """
-    for websocket in (False, True):  # a handshake over long-polling, over WebSocket
-        app.add_url_rule("/socket.io/", endpoint=f"socketio_events_websocket_{websocket}",
+    for transport, websocket in (("polling", False), ("websocket", True)):  # the handshake's
+        app.add_url_rule("/socket.io/", endpoint=f"socketio_{transport}",
                          view_func=_answered_by_socketio, strict_slashes=False,
                          websocket=websocket)
 
