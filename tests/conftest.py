@@ -12,7 +12,7 @@ import pytest
 from comongus import create_app
 from comongus.extensions import socketio
 from tests.clients import ChatClient
-from tests.helpers import postgres_schema_url, server_processes, wait_for
+from tests.helpers import close_databases, postgres_schema_url, server_processes, wait_for
 
 
 @pytest.fixture
@@ -45,12 +45,10 @@ def settings(request, database_url):
 
 @pytest.fixture
 def app(settings):
-    """The app under test; its database connections are closed afterwards, so a long
-    run on PostgreSQL never holds more than one test's worth of them."""
+    """The app under test; its database connections are closed afterwards."""
     app = create_app(settings)
     yield app
-    for name in ("comongus.store", "comongus.store.health"):
-        app.extensions[name].dispose()
+    close_databases(app)
 
 
 @pytest.fixture

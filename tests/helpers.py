@@ -45,6 +45,13 @@ def missing_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+def close_databases(app) -> None:
+    """Close an app's database connections, so a long run on PostgreSQL never holds
+    more than one test's worth of them."""
+    for name in ("comongus.store", "comongus.store.health"):
+        app.extensions[name].dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -5,13 +5,14 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from comongus import create_app
 from comongus.store import WritersBusy, store
-from tests.helpers import ROOT
+from tests.helpers import ROOT, close_databases
 
 
 def run_together(count, work):
@@ -94,6 +95,17 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
 
 
 
+@contextmanager
+def app_on(database_url, **settings):
+    """An app of its own on one database, for what only that database does."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url,
+                      "SOCKETIO_ASYNC_MODE": "threading", **settings})
+    try:
+        yield app
+    finally:
+        close_databases(app)
+
+
 def saved_behind_a_busy_writer(app, saves, errors_kept=False):
     """Each of `saves` (save_message's arguments) in a thread of its own, the first
     while another connection holds the database's write lock, the others once it
@@ -143,7 +155,7 @@ def test_saves_that_queue_behind_a_busy_writer_share_one_commit_on_sqlite(app):
 
     with app.app_context():
         on_sqlite = store.engine.dialect.name == "sqlite"
-    assert commits == (2 if on_sqlite else 13)  # the first alone, then the twelve together
+    assert commits == (2 if on_sqlite else 13)  # SQLite: the first alone, then the twelve
     assert [(m.room, m.username, m.text) for m, _ in results] == saves
     assert all(created for _, created in results)
     with app.app_context():
@@ -171,24 +183,17 @@ def test_a_save_the_database_refuses_fails_alone_and_the_saves_beside_it_are_sto
         postgres_url):
     """PostgreSQL refuses a name longer than its column (the chat's own checks keep
     names far shorter): that save fails, the others sent with it are stored."""
-    app = create_app({"TESTING": True, "DATABASE_URL": postgres_url,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
-    try:
+    with app_on(postgres_url) as app:
         saves = [("first", "Ann", "waits alone"), ("r", "Bob", "fine"),
                  ("r", "x" * 300, "refused"), ("s", "Cy", "fine too")]
         results, _ = saved_behind_a_busy_writer(app, saves, errors_kept=True)
         assert isinstance(results[2], DataError)
         assert [(m.room, m.username, m.text) for m, _ in results[:2] + results[3:]] == \
             saves[:2] + saves[3:]
-    finally:
-        for name in ("comongus.store", "comongus.store.health"):
-            app.extensions[name].dispose()
 
 
 def test_on_postgresql_a_save_stuck_on_one_rooms_lock_holds_up_no_other_room(postgres_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": postgres_url,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
-    try:
+    with app_on(postgres_url) as app:
         with app.app_context():
             store.save_message("locked", "Ann", "makes the room's counter row")
             blocker = store.engine.connect()
@@ -212,15 +217,10 @@ def test_on_postgresql_a_save_stuck_on_one_rooms_lock_holds_up_no_other_room(pos
         blocker.close()
         waiting.join(10)
         assert stuck["result"][0].seq == 2
-    finally:
-        for name in ("comongus.store", "comongus.store.health"):
-            app.extensions[name].dispose()
 
 
 def test_on_sqlite_a_save_queued_behind_a_stuck_writer_is_refused_after_the_wait(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/chat.db",
-                      "SOCKETIO_ASYNC_MODE": "threading", "DATABASE_WAIT_SECONDS": 0.5})
-    try:
+    with app_on(f"sqlite:///{tmp_path}/chat.db", DATABASE_WAIT_SECONDS=0.5) as app:
         with app.app_context():
             store.save_message("lobby", "Ann", "the file exists")
             blocker = store.engine.execution_options(sqlite_begin="IMMEDIATE").connect()
@@ -245,6 +245,3 @@ def test_on_sqlite_a_save_queued_behind_a_stuck_writer_is_refused_after_the_wait
         blocker.close()
         leader.join(20)
         assert first["leader"][1] is True  # the one writing waited for the lock and wrote
-    finally:
-        for name in ("comongus.store", "comongus.store.health"):
-            app.extensions[name].dispose()
