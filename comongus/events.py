@@ -41,11 +41,11 @@ def init_app(app: Flask) -> None:
 
     Flask-SocketIO runs every event in a request context made from the
     connection's handshake, and Flask matches that request's path against the
-    app's routes. Without a rule for `/socket.io/`, werkzeug raised NotFound (or
+    app's routes. Without a rule for `/socket.io/`, werkzeug raises NotFound (or
     WebsocketMismatch) for every event, and the exception, its traceback and a
-    dozen frames became cyclic garbage (about sixty objects an event): the
-    collections that freed it held every delivery up for tens of milliseconds
-    several times a second under load. The Socket.IO middleware answers this
+    dozen frames are cyclic garbage (about sixty objects an event): under load,
+    the collections that free it hold every delivery up for tens of
+    milliseconds several times a second. The Socket.IO middleware answers this
     path before Flask, so the rules' view never runs for a request.
     """
     for transport, websocket in (("polling", False), ("websocket", True)):  # the handshake's
