@@ -467,13 +467,21 @@ export class ChatConnection {
     }
     if (this.timeline.add(message)) {
       const echo = this.isEcho(message);
-      this.on.message(message, { own: echo || this.own.has(message.id) });
+      // Shown as our own now, so remembered now: a reload before the ack keeps it.
+      if (echo) this.markOwn(message.id);
+      this.on.message(message, { own: this.own.has(message.id) });
       if (echo) {
         this.inFlight.echoSeq = message.seq;
         this.on.outbox(this.inFlight);
       }
     }
     if (this.timeline.hasGap) this.fillGap();
+  }
+
+  /** This browser sent message `id`: its own on this page and, via storage, in its other tabs. */
+  markOwn(id) {
+    this.own.add(id);
+    rememberOwn(this.room, id);
   }
 
   /**
@@ -587,8 +595,7 @@ export class ChatConnection {
           } else {
             item.state = "sent";
             this.outbox.splice(this.outbox.indexOf(item), 1);
-            this.own.add(message.id);
-            rememberOwn(this.room, message.id);
+            this.markOwn(message.id);
             this.receive(message);
             item.message = message;
           }

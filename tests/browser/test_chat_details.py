@@ -166,6 +166,34 @@ def test_own_bubbles_are_what_this_browser_sent_not_any_message_under_the_name(
         "msg own")
 
 
+def test_a_reload_before_the_ack_keeps_the_message_as_own(server, people):
+    """The broadcast of a message usually comes before its ack, and the bubble is shown
+    as one's own from the broadcast: a reload in between must not forget it."""
+    text = "reloaded before its ack"
+    holding_acks = [True]
+
+    def hold_the_ack(page_socket):
+        server_socket = page_socket.connect_to_server()
+        server_socket.on_message(lambda frame: None if (
+            holding_acks[0] and str(frame).startswith("43") and text in str(frame))
+            else page_socket.send(frame))
+
+    ann = people(server.url, **SIZES["desktop"])
+    ann.page.route_web_socket("**/socket.io/**", hold_the_ack)
+    ann.goto("/chat?name=Ann&room=own-before-ack")
+    ann.wait_joined("Ann")
+    expect(ann.page.locator("#conn-state")).to_have_attribute("data-state", "connected")
+    ann.say(text)
+    mine = ann.page.locator("#messages li.msg", has_text=text)
+    expect(mine).to_have_class("msg own")
+    expect(mine.locator(".msg-status")).to_have_attribute("data-i18n", "chat.sending")  # no ack
+
+    holding_acks[0] = False
+    ann.page.reload()
+    ann.wait_joined("Ann")
+    expect(mine).to_have_class("msg own")
+
+
 def test_character_counters_show_near_the_limits(server, people, size):
     ann = open_chat(server, people, f"counters-{size}", "Ann", size)
     box = ann.page.locator("#composer-text")
