@@ -29,8 +29,9 @@ from .fair_websockets import EMPTY, MORE, THROTTLED, innermost_websocket
 
 # What the handshake's environ, which the session keeps, holds for the request
 # alone: eventlet's request files and hooks, which reach back to the finished
-# request's buffers and headers.
-_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle")
+# request's buffers and headers, and eventlet's raw header pairs (the HTTP_ keys
+# keep the values; the pairs cost about 1 KB a connection).
+_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle", "headers_raw")
 _NO_BODY = io.BytesIO(b"")
 
 
