@@ -46,7 +46,8 @@ from engineio import socket as engineio_socket
 from eventlet.queue import Empty
 
 from ..limits import packet_bytes
-from .parked_websockets import serve_websocket
+from .fair_websockets import innermost_websocket
+from .parked_websockets import lighten_websocket, serve_websocket
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +387,8 @@ def lighten_sessions(eio_server, direct_write: bool, park: bool,
                 session = handler.__self__
 
                 def handle(ws):
+                    if park:  # before _DirectWrite takes the send lock
+                        lighten_websocket(innermost_websocket(ws))
                     if direct_write:
                         session.queue.write_directly(session, ws, share_frames)
                     if park:

@@ -60,6 +60,14 @@ FINGERPRINTED = [
     "eventlet.websocket.RFC6455WebSocket._send_closing_frame",
     "eventlet.websocket.RFC6455WebSocket.close",
     "eventlet.websocket.WebSocketWSGI.__call__",
+    # what a lightened WebSocket relies on (parked_websockets.lighten_websocket):
+    # the send lock's semaphore, which makes its waiters' queue only when needed,
+    # and the RFC 6455 reader, which never reads the message deque it drops
+    "eventlet.semaphore.Semaphore.__init__",
+    "eventlet.semaphore.Semaphore.acquire",
+    "eventlet.semaphore.Semaphore.release",
+    "eventlet.semaphore.Semaphore._do_acquire",
+    "eventlet.websocket.RFC6455WebSocket.wait",
     # the server loop that links to what the pool's spawn returns, and the
     # finish a parked connection skips (connections)
     "eventlet.wsgi.server",

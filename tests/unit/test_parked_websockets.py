@@ -1,5 +1,7 @@
 """eventlet's WebSocket as the parked connections use it: closed by two tasks at
-once (the client's close frame and the session's end), it closes once, quietly."""
+once (the client's close frame and the session's end), it closes once, quietly;
+lightened (a send lock whose waiters' queue is made when needed), it still sends
+whole messages from tasks that write at once."""
 from __future__ import annotations
 
 import io
@@ -14,7 +16,7 @@ with warnings.catch_warnings():
     import eventlet.greenio
     from eventlet.websocket import RFC6455WebSocket
 
-from comongus.eventlet_tuning.parked_websockets import ClosedOnce
+from comongus.eventlet_tuning.parked_websockets import ClosedOnce, SendLock, lighten_websocket
 
 LARGER_THAN_THE_SOCKET_BUFFERS = "x" * (4 * 1024 * 1024)
 
@@ -86,3 +88,50 @@ def test_a_connection_ended_while_the_first_close_waits_for_a_write_is_closed_qu
 
     assert_closed(server_end, errors, logged)
     client_end.close()
+
+
+@pytest.mark.parametrize("lighten", [False, True])
+def test_messages_sent_by_tasks_at_once_arrive_whole_and_in_turn(lighten):
+    server_end, client_end = eventlet.green.socket.socketpair()
+    errors = io.StringIO()
+    ws = RFC6455WebSocket(server_end, {"wsgi.errors": errors})
+    if lighten:
+        lighten_websocket(ws)
+    client = RFC6455WebSocket(client_end, {}, client=True)
+    # Each larger than the socket buffers: every writer after the first must wait
+    # for the lock while the one before it is blocked half-way through its frame.
+    messages = [letter * (4 * 1024 * 1024) for letter in "abc"]
+    writers = [eventlet.spawn(ws.send, message) for message in messages]
+    eventlet.sleep(0.1)
+
+    with eventlet.Timeout(10):  # interleaved frames leave the client waiting
+        received = [client.wait() for _ in messages]
+        for writer in writers:
+            writer.wait()
+    assert sorted(received) == messages  # whole: no frame interleaved with another
+    ws.__class__ = ClosedOnce
+    ws.close()
+    assert_closed(server_end, errors, None)
+
+
+def test_the_send_lock_lets_one_task_in_at_a_time_and_times_out_a_waiter():
+    lock = SendLock()
+    inside, most_inside = [], 0
+
+    def hold(seconds):
+        nonlocal most_inside
+        with lock:
+            inside.append(1)
+            most_inside = max(most_inside, len(inside))
+            eventlet.sleep(seconds)
+            inside.pop()
+
+    holders = [eventlet.spawn(hold, 0.05) for _ in range(4)]
+    eventlet.sleep(0)
+    assert lock.acquire(blocking=False) is False
+    assert lock.acquire(timeout=0.01) is False  # four holders of 0.05 s each are ahead
+    for holder in holders:
+        holder.wait()
+    assert most_inside == 1
+    assert lock.acquire(blocking=False) is True
+    lock.release()
