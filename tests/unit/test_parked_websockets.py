@@ -91,7 +91,7 @@ def test_a_connection_ended_while_the_first_close_waits_for_a_write_is_closed_qu
 
 
 @pytest.mark.parametrize("lighten", [False, True])
-def test_messages_sent_by_tasks_at_once_arrive_whole_and_in_turn(lighten):
+def test_messages_sent_by_tasks_at_once_arrive_whole(lighten):
     server_end, client_end = eventlet.green.socket.socketpair()
     errors = io.StringIO()
     ws = RFC6455WebSocket(server_end, {"wsgi.errors": errors})
