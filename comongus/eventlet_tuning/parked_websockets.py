@@ -14,6 +14,11 @@ probe, frames, pings and close as with Engine.IO's own handler.
 What an idle connection keeps is cut down too: the session's environ drops
 what served the finished request alone, and eventlet's WebSocket drops two
 empty deques (`lighten_websocket`).
+
+Upstream: copies `engineio.socket.Socket._websocket_handler` and
+`RFC6455WebSocket.close`, holds back `RFC6455WebSocket._send_closing_frame`
+once, and replaces the `_sendlock` and drops the `_msgs` that
+`WebSocket.__init__` makes (upstream.FINGERPRINTED has each).
 """
 from __future__ import annotations
 
@@ -120,8 +125,9 @@ def lighten_websocket(ws) -> None:
     send lock's waiters, made when needed (`SendLock`), and the message queue
     that only the older protocol's `wait` reads (RFC 6455's reads frames).
 
-    Call it before anything takes the send lock (`_DirectWrite` keeps it)."""
-    if type(ws) is not RFC6455WebSocket or ws._sendlock.locked():
+    Call it on a new WebSocket, before anything takes its send lock
+    (`_DirectWrite` keeps it)."""
+    if type(ws) is not RFC6455WebSocket:
         return
     ws._sendlock = SendLock()
     del ws._msgs
