@@ -5,6 +5,7 @@ a query and the JSON of up to 1,000 rows; asking the database whether anything
 was committed since costs a few microseconds (see `store.change_counter`). So
 whole 200 responses are kept, in front of every other layer, and served again
 while that answer has not changed: a page is never staler than the database.
+(A SQLite database in memory cannot tell; its pages are never kept.)
 
 Anyone can ask for pages nobody else wants, so what is kept is bounded in
 bytes (keys, headers and bodies) and in entries, and only a query the view
@@ -89,6 +90,8 @@ class PageCache:
         try:
             version = self.version()
         except Exception:  # the view answers the database's failure as a clean 503
+            return self.wsgi_app(environ, start_response)
+        if version is None:  # this database cannot tell what changed: nothing is kept
             return self.wsgi_app(environ, start_response)
         page = self._get(key, version)
         if page is not None:

@@ -245,3 +245,30 @@ def test_on_sqlite_a_save_queued_behind_a_stuck_writer_is_refused_after_the_wait
         blocker.close()
         leader.join(20)
         assert first["leader"][1] is True  # the one writing waited for the lock and wrote
+
+
+def test_on_a_database_in_memory_a_deleted_message_leaves_the_board_and_the_history():
+    """SQLite in memory cannot tell what changed (a deletion adds no row), so nothing
+    read from it is kept: the board and the next join show the deletion at once."""
+    from tests.conftest import SocketTester
+    from tests.owner_helpers import BEARER, OWNER
+
+    with app_on("sqlite://", **OWNER) as app:
+        http = app.test_client()
+
+        def board():
+            return [m["text"] for m in http.get("/messages").json["results"]]
+
+        def history(reader):
+            joiner = SocketTester(app, http)
+            try:
+                return [m["text"] for m in joiner.join(reader, "lobby")[1]["history"]]
+            finally:
+                joiner.disconnect()
+
+        first = http.post("/messages", json={"username": "Ann", "text": "oops",
+                                             "roomname": "lobby"}).json
+        http.post("/messages", json={"username": "Ann", "text": "fine", "roomname": "lobby"})
+        assert board() == board() == history("Bob") == history("Carol") == ["oops", "fine"]
+        assert http.delete(f"/messages/{first['id']}", headers=BEARER).status_code == 204
+        assert board() == history("Dave") == ["", "fine"]
