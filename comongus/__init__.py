@@ -15,6 +15,7 @@ from . import (
     events,
     host_presence,
     inbox,
+    join_history,
     member_lists,
     message_deletion,
     moderation_log,
@@ -59,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     server_signals.init_app(app)
     announcer.init_app(app)
     member_lists.init_app(app)
+    join_history.init_app(app)
     chat_service.init_app(app)
     cors.init_app(app, resources={r"/(messages|rooms|healthz|host)": {}},
                   origins=app.config["CORS_ORIGINS"])

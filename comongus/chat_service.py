@@ -26,6 +26,7 @@ from . import (
     departures,
     host_presence,
     inbox,
+    join_history,
     notify,
     owner,
     presence,
@@ -34,6 +35,7 @@ from . import (
 )
 from .extensions import socketio
 from .limits import ConnectionBudget
+from .packet_json import RawJSON
 from .payloads import admin_notice, room_data, socket_message
 from .refusals import Refusal, StorageUnavailable
 from .room_locks import room_lock
@@ -207,7 +209,7 @@ class ChatService:
             log.info("join room=%r name=%r sid=%s", room, seat.name, sid)
         else:
             socketio.emit("roomData", members, to=sid, namespace=NAMESPACE)
-        ack["history"] = [socket_message(message) for message in history]
+        ack["history"] = history
         if sid in self._owners:
             inbox.owner_joined(room)  # the owner has seen the room
         if more is not None:
@@ -222,15 +224,22 @@ class ChatService:
         if gone is not None and not joined.came_online:
             self.announcer.left(gone.room, gone.name)
 
-    def _history(self, room: str, since: int | None) -> tuple[list, bool | None]:
+    def _history(self, room: str, since: int | None) -> tuple[RawJSON | list, bool | None]:
         """The join ack's history, bounded in count and bytes; and, for a `since`
-        replay, whether later messages were left out (to be paged over REST)."""
+        replay, whether later messages were left out (to be paged over REST).
+
+        The newest messages are the same for every join until something is stored,
+        so they are read once per room and kept (join_history.py); a replay is one
+        client's own."""
         config = self.config
         if since is None:
-            return store.latest_messages(room, limit=config["JOIN_HISTORY_LIMIT"],
-                                         max_bytes=config["HISTORY_MAX_BYTES"]), None
-        return store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"],
-                                         max_bytes=config["HISTORY_MAX_BYTES"])
+            return join_history.latest(room, lambda: [
+                socket_message(message) for message in store.latest_messages(
+                    room, limit=config["JOIN_HISTORY_LIMIT"],
+                    max_bytes=config["HISTORY_MAX_BYTES"])]), None
+        messages, more = store.room_messages_since(room, since, limit=config["REPLAY_LIMIT"],
+                                                   max_bytes=config["HISTORY_MAX_BYTES"])
+        return [socket_message(message) for message in messages], more
 
     # Sending -------------------------------------------------------------------
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gc
 import threading
+from datetime import UTC, datetime
+from itertools import count
 from types import FrameType, TracebackType
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
-from comongus.store import store
+from comongus.store import store, with_driver
 from tests.helpers import wait_for
 
 
@@ -240,6 +242,55 @@ def test_join_with_since_replays_exactly_what_was_missed(connect, save):
     history = connect().join("Bob", "lobby", since=4)[1]["history"]
     assert [m["text"] for m in history] == ["m5", "m6", "m7"]
     assert connect().join("Carol", "lobby", since=7)[1]["history"] == []
+
+
+def test_a_join_sees_what_anything_else_stored_or_deleted_since_the_last_join(
+        connect, save, database_url):
+    """A room's join history is read once and kept while nothing is committed; a
+    message stored, or a message deleted, through another connection to the database
+    (another process, say) shows at the very next join."""
+    readers = count()
+
+    def history():
+        ack = connect().join(f"Reader{next(readers)}", "lobby")
+        return [(m["text"], m.get("deleted", False)) for m in ack[1]["history"]]
+
+    save("lobby", "Alice", "m1", "m2")
+    assert history() == history() == [("m1", False), ("m2", False)]
+    save("lobby", "Bob", "m3")
+    assert history() == [("m1", False), ("m2", False), ("m3", False)]
+    elsewhere = create_engine(with_driver(database_url))
+    try:
+        with elsewhere.begin() as connection:
+            connection.execute(text("UPDATE messages SET username = '', text = '' "
+                                    "WHERE text = 'm2'"))
+    finally:
+        elsewhere.dispose()
+    assert history() == [("m1", False), ("", True), ("m3", False)]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_join_sees_a_message_committed_after_a_newer_one(connect, save, app):
+    """On PostgreSQL ids are taken before commit: a slow writer's message can land after
+    one with a higher id. The history read in between must not be kept past it."""
+    from sqlalchemy.orm import Session
+
+    from comongus.models import Message
+
+    readers = count()
+
+    def history():
+        ack = connect().join(f"Reader{next(readers)}", "lobby")
+        return [m["text"] for m in ack[1]["history"]]
+
+    with app.app_context(), Session(store.engine) as slow_writer:
+        slow_writer.add(Message(room="lobby", seq=1, username="Alice", text="took a while",
+                                created_at=datetime.now(UTC).replace(tzinfo=None)))
+        slow_writer.flush()  # its id is taken, its commit is still to come
+        save("kitchen", "Bob", "quick")  # a higher id, committed first
+        assert history() == []
+        slow_writer.commit()
+    assert history() == ["took a while"]
 
 
 @pytest.mark.settings(REPLAY_LIMIT=5)

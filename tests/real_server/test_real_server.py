@@ -8,6 +8,7 @@ import shlex
 import socket
 import sys
 import threading
+from itertools import count
 
 import pytest
 import requests
@@ -16,6 +17,7 @@ import websocket
 
 from tests.clients import BOTH_TRANSPORTS, engineio_websocket, read_events
 from tests.helpers import ROOT, SERVER, wait_for
+from tests.owner_helpers import BEARER, OWNER
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -118,6 +120,36 @@ def test_a_page_read_again_shows_what_another_process_stored(servers, server_env
         assert posted.status_code == 201
         assert texts(reader)[-1] == text
         assert texts(reader, "?roomname=lobby&limit=2")[-1] == text
+
+
+def test_a_join_shows_what_another_process_stored_or_deleted(servers, clients, server_env):
+    """Joins into a room read its history once and keep it while nothing is committed;
+    a message posted, or deleted by the owner, through another process on the same
+    database shows at the next join."""
+    first = servers({**server_env, **OWNER})
+    second = servers({**server_env, **OWNER})
+    joiners = count()
+
+    def history():
+        reader = clients(first.url, ["websocket"])
+        error, joined = reader.call("join", {"name": f"Reader{next(joiners)}", "room": "lobby"})
+        assert error is None
+        reader.close()
+        return [(m["text"], m.get("deleted", False)) for m in joined["history"]]
+
+    def post(text):
+        posted = requests.post(f"{second.url}/messages", timeout=10, json={
+            "username": "Ann", "text": text, "roomname": "lobby"})
+        assert posted.status_code == 201
+        return posted.json()["id"]
+
+    oops = post("oops")
+    assert history() == history() == [("oops", False)]
+    post("fine")
+    assert history() == history() == [("oops", False), ("fine", False)]
+    deleted = requests.delete(f"{second.url}/messages/{oops}", headers=BEARER, timeout=10)
+    assert deleted.status_code == 204
+    assert history() == [("", True), ("fine", False)]
 
 
 def test_every_acked_message_survives_sigkill_exactly_once(servers, clients, server_env):
