@@ -4,6 +4,7 @@ tests/clients.py holds the clients that talk to them)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -52,10 +53,31 @@ def close_databases(app) -> None:
         app.extensions[name].dispose()
 
 
+# Ports for servers tests start are picked from here up to the kernel's ephemeral range.
+FIRST_TEST_PORT = 20000
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free now, below the kernel's ephemeral range: one from that range can be
+    given to an outgoing connection as its local port before the server binds it."""
+    for _ in range(200):
+        port = random.randrange(FIRST_TEST_PORT, _first_ephemeral_port())
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below the ephemeral range")
+
+
+def _first_ephemeral_port() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            first = int(ports.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        first = 32768  # Linux's default
+    return max(first, FIRST_TEST_PORT + 1000)
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.02,
@@ -112,9 +134,9 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, other_port_if_taken: bool = True) -> ServerProcess:
-        """Start the server and wait until it answers. The port was free when chosen,
-        but an outgoing connection may get it as its local port before the server
-        binds it: then, on a first start, the server gets another port (twice at most)."""
+        """Start the server and wait until it answers. The port was free when chosen;
+        if something took it before the server bound it, a first start moves to
+        another port (twice at most)."""
         moves = 0
         while True:
             log = open(self.log_path, "a")
