@@ -72,6 +72,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
         json=packet_json,
+        # Handlers only read the session (the owner's sign-in, at connect), so
+        # Flask's own is enough; a copy of it kept for every connection is not.
+        manage_session=False,
         **socketio_options(app.config),
     )
     presence_leases.init_app(app)
