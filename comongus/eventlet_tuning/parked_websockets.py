@@ -40,9 +40,13 @@ from .fair_websockets import EMPTY, MORE, THROTTLED, innermost_websocket
 
 # What the handshake's environ, which the session keeps, holds for the request
 # alone: eventlet's request files and hooks, which reach back to the finished
-# request's buffers and headers, and eventlet's raw header pairs (the HTTP_ keys
-# keep the values; the pairs cost about 1 KB a connection).
-_REQUEST_ONLY_KEYS = ("eventlet.input", "eventlet.posthooks", "eventlet.set_idle", "headers_raw")
+# request's buffers and headers, eventlet's raw header pairs (the HTTP_ keys
+# keep the values; the pairs cost about 1 KB a connection), and the headers
+# that served the WebSocket upgrade, which is done.
+_REQUEST_ONLY_KEYS = frozenset((
+    "eventlet.input", "eventlet.posthooks", "eventlet.set_idle", "headers_raw",
+    "HTTP_CONNECTION", "HTTP_UPGRADE", "HTTP_SEC_WEBSOCKET_KEY",
+    "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_EXTENSIONS"))
 _NO_BODY = io.BytesIO(b"")
 
 
@@ -120,6 +124,15 @@ class SendLock(Semaphore):
         return super().acquire(blocking, timeout)
 
 
+def _keep_only_what_the_session_reads(environ: dict) -> None:
+    """Drop the request-only keys, in place (the session and Flask-SocketIO hold
+    this dict); rebuilt, since a dict keeps its table's size when keys go."""
+    kept = {key: value for key, value in environ.items() if key not in _REQUEST_ONLY_KEYS}
+    kept["wsgi.input"] = _NO_BODY
+    environ.clear()
+    environ.update(kept)
+
+
 def lighten_websocket(ws) -> None:
     """eventlet's WebSocket without its two idle deques, 1.5 KB a connection: the
     send lock's waiters, made when needed (`SendLock`), and the message queue
@@ -184,10 +197,11 @@ class ParkedWebSocket:
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
         if type(self._eventlet_ws) is RFC6455WebSocket:
             self._eventlet_ws.__class__ = ClosedOnce
-        environ = ws.environ
-        for key in _REQUEST_ONLY_KEYS:
-            environ.pop(key, None)
-        environ["wsgi.input"] = _NO_BODY
+        if isinstance(self._eventlet_ws, RFC6455WebSocket):
+            # Its frame iterator, unstarted, serves `wait`, which only the upgrade
+            # from long-polling calls, before this; fair_websockets reads frames.
+            del self._eventlet_ws.iterator
+        _keep_only_what_the_session_reads(ws.environ)
 
     def _send_closing_frame(self, *args, **kwargs) -> None:
         if greenlet.getcurrent() is self._upgrade_task:  # the upgrade's end: once
