@@ -38,6 +38,8 @@ def client_key(address: str) -> str:
 class TokenBucket:
     """A burst is fine, a steady flood is refused."""
 
+    __slots__ = ("capacity", "rate", "tokens", "updated")  # three for every connection
+
     def __init__(self, burst: int, rate_per_second: float) -> None:
         self.capacity = float(burst)
         self.rate = rate_per_second
@@ -75,6 +77,8 @@ class ConnectionBudget:
 
     COSTS = {"join": 5, "leave": 1, "typing": 1}
     FLOOD_PAUSE = 1.0
+    __slots__ = ("sends", "others", "flood_seconds", "typing_interval", "_refused_since",
+                 "_refused_last", "_typing_shown", "_typing_at")
 
     def __init__(self, config) -> None:
         self.sends = TokenBucket(config["SEND_BURST"], config["SEND_RATE_PER_SECOND"])

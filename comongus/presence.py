@@ -104,7 +104,7 @@ class Presence(Protocol):
         """Every room with someone in it, with its names."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Holder:
     name: str
     token: str | None
