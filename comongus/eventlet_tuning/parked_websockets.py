@@ -31,6 +31,7 @@ import eventlet
 import eventlet.hubs
 import greenlet
 from engineio import exceptions, packet
+from eventlet.greenio import GreenSocket
 from eventlet.queue import Empty
 from eventlet.semaphore import Semaphore
 from eventlet.websocket import RFC6455WebSocket
@@ -133,6 +134,25 @@ def _keep_only_what_the_session_reads(environ: dict) -> None:
     environ.update(kept)
 
 
+# What GreenSocket.__init__ copies from its socket onto itself, "to save a
+# __getattr__ call": bound methods of about 70 bytes each, which an idle
+# connection never calls. Its __getattr__ fetches (and keeps) any of them again
+# when one is used. `fileno` (the hub asks for it) and `getsockopt` (the copy
+# fixes a bug upstream) stay.
+_COPIED_SOCKET_METHODS = frozenset(("bind", "close", "getsockname", "listen", "setsockopt",
+                                    "shutdown"))
+
+
+def _drop_copied_socket_methods(green_socket) -> None:
+    if type(green_socket) is not GreenSocket:
+        return
+    attributes = vars(green_socket)
+    kept = {name: value for name, value in attributes.items()
+            if name not in _COPIED_SOCKET_METHODS}
+    attributes.clear()  # rebuilt, as the environ is, to a table of its new size
+    attributes.update(kept)
+
+
 def lighten_websocket(ws) -> None:
     """eventlet's WebSocket without its two idle deques, 1.5 KB a connection: the
     send lock's waiters, made when needed (`SendLock`), and the message queue
@@ -202,6 +222,7 @@ class ParkedWebSocket:
             # from long-polling calls, before this; fair_websockets reads frames.
             del self._eventlet_ws.iterator
         _keep_only_what_the_session_reads(ws.environ)
+        _drop_copied_socket_methods(ws.socket)
 
     def _send_closing_frame(self, *args, **kwargs) -> None:
         if greenlet.getcurrent() is self._upgrade_task:  # the upgrade's end: once

@@ -68,6 +68,10 @@ FINGERPRINTED = [
     "eventlet.semaphore.Semaphore.release",
     "eventlet.semaphore.Semaphore._do_acquire",
     "eventlet.websocket.RFC6455WebSocket.wait",
+    # the socket methods GreenSocket copies onto itself, which a parked
+    # connection drops, and the lookup that brings one back when it is used
+    "eventlet.greenio.base.GreenSocket.__init__",
+    "eventlet.greenio.base.GreenSocket.__getattr__",
     # the server loop that links to what the pool's spawn returns, and the
     # finish a parked connection skips (connections)
     "eventlet.wsgi.server",

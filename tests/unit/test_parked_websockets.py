@@ -1,10 +1,12 @@
 """eventlet's WebSocket as the parked connections use it: closed by two tasks at
 once (the client's close frame and the session's end), it closes once, quietly;
 lightened (a send lock whose waiters' queue is made when needed), it still sends
-whole messages from tasks that write at once."""
+whole messages from tasks that write at once; its socket, without the methods it
+copied onto itself, still shuts down and closes."""
 from __future__ import annotations
 
 import io
+import socket
 import warnings
 
 import pytest
@@ -16,7 +18,12 @@ with warnings.catch_warnings():
     import eventlet.greenio
     from eventlet.websocket import RFC6455WebSocket
 
-from comongus.eventlet_tuning.parked_websockets import ClosedOnce, SendLock, lighten_websocket
+from comongus.eventlet_tuning.parked_websockets import (
+    ClosedOnce,
+    SendLock,
+    _drop_copied_socket_methods,
+    lighten_websocket,
+)
 
 LARGER_THAN_THE_SOCKET_BUFFERS = "x" * (4 * 1024 * 1024)
 
@@ -135,3 +142,18 @@ def test_the_send_lock_lets_one_task_in_at_a_time_and_times_out_a_waiter():
     assert most_inside == 1
     assert lock.acquire(blocking=False) is True
     lock.release()
+
+
+def test_a_socket_without_its_copied_methods_still_shuts_down_and_closes():
+    """A parked connection drops the socket methods GreenSocket copies onto itself;
+    they come back when used, so the connection's end still reaches the peer."""
+    server_end, client_end = eventlet.green.socket.socketpair()
+    _drop_copied_socket_methods(server_end)
+    assert not {"close", "shutdown", "setsockopt"} & set(vars(server_end))
+    server_end.sendall(b"last words")
+    server_end.shutdown(socket.SHUT_WR)
+    assert client_end.recv(100) == b"last words"
+    assert client_end.recv(100) == b""  # the shutdown reached the peer
+    server_end.close()
+    assert server_end.fileno() == -1
+    client_end.close()
