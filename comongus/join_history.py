@@ -18,12 +18,11 @@ rooms; the rooms least recently joined go first.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import Flask, current_app
 
+from .bounded_lru import BoundedLRU
 from .packet_json import RawJSON
 
 # The kept histories together stay under this many characters (room names included).
@@ -37,10 +36,7 @@ class JoinHistories:
     def __init__(self, version: Callable[[], object],
                  max_characters: int = KEEP_CHARACTERS) -> None:
         self._version = version
-        self._max_characters = max_characters
-        self._kept: OrderedDict[str, tuple[object, RawJSON, int]] = OrderedDict()
-        self._characters = 0
-        self._lock = threading.Lock()
+        self._kept = BoundedLRU(max_characters)  # room -> (version, history), in characters
 
     def latest(self, room: str, read: Callable[[], list[dict]]) -> RawJSON:
         """`room`'s history for a join's ack: the kept one if nothing was committed
@@ -54,34 +50,19 @@ class JoinHistories:
         except Exception:  # the read says why the database is unavailable, as a join expects
             version = None
         if version is not None:
-            with self._lock:
-                kept = self._kept.get(room)
-                if kept is not None and kept[0] == version:
-                    self._kept.move_to_end(room)
-                    return kept[1]
+            kept = self._kept.get(room)
+            if kept is not None and kept[0] == version:
+                return kept[1]
         history = RawJSON(json.dumps(read(), separators=(",", ":")))
         if version is not None:
-            self._keep(room, version, history)
+            self._kept.put(room, (version, history),
+                           ENTRY_OVERHEAD + len(room) + len(history.text))
         return history
-
-    def _keep(self, room: str, version: object, history: RawJSON) -> None:
-        size = ENTRY_OVERHEAD + len(room) + len(history.text)
-        if size > self._max_characters:
-            return
-        with self._lock:
-            old = self._kept.pop(room, None)
-            if old is not None:
-                self._characters -= old[2]
-            self._kept[room] = (version, history, size)
-            self._characters += size
-            while self._characters > self._max_characters:
-                _, (_, _, dropped) = self._kept.popitem(last=False)
-                self._characters -= dropped
 
     @property
     def characters(self) -> int:
         """What the kept histories weigh, in characters (at most `max_characters`)."""
-        return self._characters
+        return self._kept.weight
 
 
 def init_app(app: Flask) -> None:

@@ -14,10 +14,10 @@ make new entries.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
+
+from .bounded_lru import BoundedLRU
 
 PATH = "/messages"
 MAX_BYTES = 8 * 1024 * 1024  # of keys, headers and bodies kept, across all queries
@@ -74,11 +74,8 @@ class PageCache:
         self.wsgi_app = wsgi_app
         self.version = version
         self.cors_origins = cors_origins
-        self.max_bytes = max_bytes
-        self.max_entries = max_entries
-        self._pages: OrderedDict[tuple, tuple[object, str, list, bytes, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        # key -> (version, status, headers, body), weighed in bytes
+        self._pages = BoundedLRU(max_bytes, max_entries)
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] != "GET" or environ.get("PATH_INFO") != PATH:
@@ -121,29 +118,17 @@ class PageCache:
         return [body]
 
     def _get(self, key, version):
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None or page[0] != version:
-                return None
-            self._pages.move_to_end(key)
-            return page[1:4]
+        page = self._pages.get(key)
+        if page is None or page[0] != version:
+            return None
+        return page[1:]
 
     def _put(self, key, version, status, headers, body) -> None:
         size = (ENTRY_OVERHEAD + len(status) + len(body)
                 + sum(len(name) + len(value) for name, value in key[0])
                 + len(key[1] or "")
                 + sum(len(name) + len(value or "") for name, value in headers))
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= old[4]
-            self._pages[key] = (version, status, headers, body, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes or len(self._pages) > self.max_entries:
-                _, dropped = self._pages.popitem(last=False)
-                self._bytes -= dropped[4]
+        self._pages.put(key, (version, status, headers, body), size)
 
 
 def _keepable_headers(headers: list, origin: str | None, kind: str | None) -> list | None:
