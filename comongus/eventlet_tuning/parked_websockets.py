@@ -125,13 +125,19 @@ class SendLock(Semaphore):
         return super().acquire(blocking, timeout)
 
 
+def _drop_keys(mapping: dict, keys: frozenset) -> None:
+    """Drop `keys` from `mapping` in place (others hold it), rebuilding it: a dict
+    keeps its table's size when keys are popped."""
+    kept = {key: value for key, value in mapping.items() if key not in keys}
+    mapping.clear()
+    mapping.update(kept)
+
+
 def _keep_only_what_the_session_reads(environ: dict) -> None:
-    """Drop the request-only keys, in place (the session and Flask-SocketIO hold
-    this dict); rebuilt, since a dict keeps its table's size when keys go."""
-    kept = {key: value for key, value in environ.items() if key not in _REQUEST_ONLY_KEYS}
-    kept["wsgi.input"] = _NO_BODY
-    environ.clear()
-    environ.update(kept)
+    """The handshake's environ without its request-only keys (the session and
+    Flask-SocketIO hold it for the connection's life)."""
+    _drop_keys(environ, _REQUEST_ONLY_KEYS)
+    environ["wsgi.input"] = _NO_BODY
 
 
 # What GreenSocket.__init__ copies from its socket onto itself, "to save a
@@ -144,13 +150,8 @@ _COPIED_SOCKET_METHODS = frozenset(("bind", "close", "getsockname", "listen", "s
 
 
 def _drop_copied_socket_methods(green_socket) -> None:
-    if type(green_socket) is not GreenSocket:
-        return
-    attributes = vars(green_socket)
-    kept = {name: value for name, value in attributes.items()
-            if name not in _COPIED_SOCKET_METHODS}
-    attributes.clear()  # rebuilt, as the environ is, to a table of its new size
-    attributes.update(kept)
+    if type(green_socket) is GreenSocket:
+        _drop_keys(vars(green_socket), _COPIED_SOCKET_METHODS)
 
 
 def lighten_websocket(ws) -> None:
