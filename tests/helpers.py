@@ -133,33 +133,18 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, other_port_if_taken: bool = True) -> ServerProcess:
-        """Start the server and wait until it answers. The port was free when chosen;
-        if something took it before the server bound it, a first start moves to
-        another port (twice at most)."""
-        moves = 0
-        while True:
-            log = open(self.log_path, "a")
-            self.process = subprocess.Popen(
-                [part.replace("{port}", str(self.port)) for part in self.command],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-            log.close()
-            try:
-                wait_for(self._healthy, timeout=30, interval=0.1, message=f"server on {self.url}")
-                return self
-            except AssertionError:
-                self.kill()
-                if not (other_port_if_taken and moves < 2 and self.env["PORT"] == str(self.port)
-                        and "Address already in use" in self.log()):
-                    raise AssertionError("server did not start:\n" + self.log()) from None
-            moves += 1
-            self._move_to(free_port())
-
-    def _move_to(self, port: int) -> None:
-        self.port = port
-        self.env["PORT"] = str(port)
-        self.log_path = self.workdir / f"server-{port}.log"
+    def start(self) -> ServerProcess:
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [part.replace("{port}", str(self.port)) for part in self.command],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        try:
+            wait_for(self._healthy, timeout=30, interval=0.1, message=f"server on {self.url}")
+        except AssertionError:
+            self.kill()
+            raise AssertionError("server did not start:\n" + self.log()) from None
+        return self
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
@@ -194,7 +179,7 @@ class ServerProcess:
     def restart(self) -> ServerProcess:
         """Stop and start again on the same port (clients come back to the same URL)."""
         self.stop()
-        return self.start(other_port_if_taken=False)
+        return self.start()
 
 
 @contextmanager
