@@ -23,8 +23,9 @@ room of 1,000 they add up:
   python-socketio hands every recipient of a broadcast the same packet, so its
   WebSocket frame is made once and shared (`_shared_frame`).
 - A sleeping task keeps a greenlet, with its saved stack and its own Python
-  frame stack, alive per connection. The ping is a hub timer here instead, and
-  a task exists only while a ping is being sent.
+  frame stack, alive per connection. Pings here are sent in rounds instead
+  (`DueRounds`): the sessions whose ping falls due within a tenth of a second
+  share one hub timer and one task.
 - For the same reason an upgraded WebSocket has no writer task waiting on its
   queue: the queue hands what it cannot write at once to the WebSocket
   (parked_websockets), which writes from a task that lives only while packets
@@ -33,8 +34,8 @@ room of 1,000 they add up:
 from __future__ import annotations
 
 import logging
+import math
 import time
-import weakref
 from collections import deque
 
 import eventlet
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0  # how late a get's timeout may end: Engine.IO's is 45 s
 # A ping unanswered this long past the ping timeout closes its session.
 PONG_GRACE_SECONDS = 0.05
+# How late a ping, or the check of its answer, may come: pings and checks
+# falling due within one tick share a hub timer.
+TICK_SECONDS = 0.1
 
 
 class _Waiter:
@@ -316,46 +320,92 @@ class SendQueue:
             self._all_done.wait()
 
 
+class DueRounds:
+    """Engine.IO sessions of one server, by the tick at which each falls due.
+
+    One hub timer per tick, not one per session: a timer with its arguments and
+    a weak reference is about 400 bytes, and an idle session had nearly two (its
+    next ping, and the check of the last, due 20 s after it). A round holds
+    sids alone: a session closed meanwhile is not held, and is skipped.
+    """
+
+    __slots__ = ("_server", "_handle_due", "_rounds")
+
+    def __init__(self, server, handle_due) -> None:
+        self._server = server
+        self._handle_due = handle_due  # called in the hub with the open sessions due
+        self._rounds: dict[int, list[str]] = {}
+
+    def add(self, sid: str, seconds: float) -> None:
+        """Make `sid` due `seconds` from now, or up to one tick later."""
+        now = time.monotonic()
+        tick = math.ceil((now + seconds) / TICK_SECONDS)
+        sids = self._rounds.get(tick)
+        if sids is None:
+            sids = self._rounds[tick] = []
+            eventlet.hubs.get_hub().schedule_call_global(
+                tick * TICK_SECONDS - now, self._fall_due, tick)
+        sids.append(sid)
+
+    def _fall_due(self, tick: int) -> None:
+        sessions = self._server.sockets
+        due = [session for session in map(sessions.get, self._rounds.pop(tick))
+               if session is not None and not session.closed]
+        if due:
+            self._handle_due(due)
+
+
+def _rounds(server) -> tuple[DueRounds, DueRounds]:
+    """The server's ping rounds and pong-check rounds, made on first use."""
+    try:
+        return server.comongus_ping_rounds
+    except AttributeError:
+        server.comongus_ping_rounds = (DueRounds(server, _ping_soon),
+                                       DueRounds(server, _pongs_due))
+        return server.comongus_ping_rounds
+
+
 def _schedule_ping(session) -> None:
-    """Engine.IO's `Socket.schedule_ping`, on a hub timer instead of a sleeping task."""
+    """Engine.IO's `Socket.schedule_ping`, in a round instead of a sleeping task."""
     # Only after the previous ping was answered, as Engine.IO does.
     if session.last_ping:
         session.last_ping = None
-        # The timer holds the session weakly: a session closed meanwhile is freed
-        # at once, not a ping interval later.
-        eventlet.hubs.get_hub().schedule_call_global(
-            session.server.ping_interval, _ping_soon, weakref.ref(session))
+        pings, _ = _rounds(session.server)
+        pings.add(session.sid, session.server.ping_interval)
 
 
-def _ping_soon(session_ref: weakref.ref) -> None:
-    session = session_ref()
-    if session is not None:
-        eventlet.spawn_n(_ping, session)
+def _ping_soon(sessions: list) -> None:
+    # In a task, not in the hub: a send writes to the socket.
+    eventlet.spawn_n(_ping, sessions)
 
 
-def _ping(session) -> None:
-    # In a task, not in the hub: a send to a client that stopped answering closes
-    # the session, which runs the disconnect handlers.
-    if not session.closing and not session.closed:
-        session.last_ping = time.time()
-        session.send(packet.Packet(packet.PING))
+def _ping(sessions: list) -> None:
+    _, pong_checks = _rounds(sessions[0].server)
+    for session in sessions:
+        if session.closing or session.closed:
+            continue
+        try:
+            session.last_ping = time.time()
+            session.send(packet.Packet(packet.PING))
+        except Exception:  # one session's failure must not cost the others their pings
+            log.exception("sending a ping failed")
         # Engine.IO's own check walks every session once per ping timeout, so a
         # vanished client was found up to a whole timeout late. Check this ping
         # when its answer is due instead.
-        eventlet.hubs.get_hub().schedule_call_global(
-            session.server.ping_timeout + PONG_GRACE_SECONDS, _pong_due,
-            weakref.ref(session), session.last_ping)
+        pong_checks.add(session.sid, session.server.ping_timeout + PONG_GRACE_SECONDS)
 
 
-def _pong_due(session_ref: weakref.ref, pinged_at: float) -> None:
-    session = session_ref()
-    if session is not None and session.last_ping == pinged_at and not session.closed:
-        eventlet.spawn_n(_check_pong, session)
+def _pongs_due(sessions: list) -> None:
+    now = time.time()
+    for session in sessions:
+        last_ping = session.last_ping
+        if last_ping and now - last_ping > session.server.ping_timeout:
+            eventlet.spawn_n(_check_pong, session)
 
 
 def _check_pong(session) -> None:
-    # Closed by another task since the timer looked (its client left, say, while
-    # thousands of checks fell due at once): Engine.IO's check would raise.
+    # Closed by another task since the round fell due (its client left, say,
+    # while thousands of checks fell due at once): Engine.IO's check would raise.
     if not session.closed:
         session.check_ping_timeout()  # closes it: disconnect handlers run
 

@@ -3,13 +3,12 @@
 The real-server tests run every packet through it; these pin down the edges a
 chat would only show under load: many writers woken by one broadcast, a writer
 that gives up waiting or is killed while it waits, a pong check for a session
-closed meanwhile.
+closed meanwhile, pings and their checks in rounds.
 """
 from __future__ import annotations
 
 import time
 import warnings
-import weakref
 from types import SimpleNamespace
 
 import pytest
@@ -24,7 +23,8 @@ import engineio
 from engineio.packet import MESSAGE, Packet
 from engineio.socket import Socket
 
-from comongus.eventlet_tuning.send_queues import Empty, SendQueue, _DirectWrite, _pong_due
+from comongus.eventlet_tuning.send_queues import (TICK_SECONDS, DueRounds, Empty, SendQueue,
+                                                  _DirectWrite, _pongs_due)
 
 
 def drain(queue, got, count):
@@ -131,8 +131,38 @@ def test_a_session_closed_after_its_pong_fell_due_is_not_checked_again(capsys):
     its client closed meanwhile must not make Engine.IO's check raise (a traceback
     in the log for each)."""
     session = Socket(engineio.Server(async_mode="eventlet"), "a-session")
-    pinged_at = session.last_ping = time.time() - 60  # its pong is long overdue
-    _pong_due(weakref.ref(session), pinged_at)  # the timer: the check is now a task
+    session.last_ping = time.time() - 60  # its pong is long overdue
+    _pongs_due([session])  # the round: the check is now a task
     session.closed = True  # closed by its reader before that task runs
     eventlet.sleep(0.01)
     assert "SocketIsClosedError" not in capsys.readouterr().err
+
+
+def test_a_pong_check_closes_only_the_session_whose_ping_went_unanswered():
+    server = engineio.Server(async_mode="eventlet")
+    silent, answered, pinged_just_now = (Socket(server, sid) for sid in ("s", "a", "n"))
+    silent.last_ping = time.time() - server.ping_timeout - 1
+    answered.last_ping = None  # its pong came
+    pinged_just_now.last_ping = time.time()
+    _pongs_due([silent, answered, pinged_just_now])
+    eventlet.sleep(0.05)
+    assert (silent.closed, answered.closed, pinged_just_now.closed) == (True, False, False)
+
+
+def test_rounds_hand_over_each_open_session_once_when_due_and_skip_the_closed():
+    """Sessions fall due in rounds of a tick: never early, at most a tick late,
+    each once; a session closed or gone by then is left out."""
+    server = SimpleNamespace(sockets={sid: SimpleNamespace(sid=sid, closed=False)
+                                      for sid in "abcde"})
+    due_at = {}
+    rounds = DueRounds(server, lambda sessions: due_at.update(
+        {session.sid: time.monotonic() for session in sessions}))
+    added = time.monotonic()
+    for sid, seconds in (("a", 0.2), ("b", 0.2), ("c", 0.45), ("d", 0.2), ("e", 0.45)):
+        rounds.add(sid, seconds)
+    server.sockets["d"].closed = True
+    del server.sockets["e"]
+    eventlet.sleep(0.45 + 2 * TICK_SECONDS)
+    assert sorted(due_at) == ["a", "b", "c"]
+    for sid, seconds in (("a", 0.2), ("b", 0.2), ("c", 0.45)):
+        assert seconds <= due_at[sid] - added < seconds + 1
