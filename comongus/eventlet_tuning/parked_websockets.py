@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import io
 import socket
+import sys
 from collections import deque
 
 import eventlet
@@ -42,12 +43,18 @@ from .fair_websockets import EMPTY, MORE, THROTTLED, innermost_websocket
 # What the handshake's environ, which the session keeps, holds for the request
 # alone: eventlet's request files and hooks, which reach back to the finished
 # request's buffers and headers, eventlet's raw header pairs (the HTTP_ keys
-# keep the values; the pairs cost about 1 KB a connection), and the headers
-# that served the WebSocket upgrade, which is done.
+# keep the values; the pairs cost about 1 KB a connection), the headers that
+# served the WebSocket upgrade, which is done, and two keys that describe the
+# request and that nothing building a request for an event reads (eventlet's
+# undecoded path, the CGI version). With a handful of headers the rest fits a
+# dict of half the size.
 _REQUEST_ONLY_KEYS = frozenset((
     "eventlet.input", "eventlet.posthooks", "eventlet.set_idle", "headers_raw",
     "HTTP_CONNECTION", "HTTP_UPGRADE", "HTTP_SEC_WEBSOCKET_KEY",
-    "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_EXTENSIONS"))
+    "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_EXTENSIONS",
+    "RAW_PATH_INFO", "GATEWAY_INTERFACE"))
+# Values that differ from one connection to the next, not worth sharing.
+_OWN_VALUES = frozenset(("REMOTE_PORT",))
 _NO_BODY = io.BytesIO(b"")
 
 
@@ -135,8 +142,16 @@ def _drop_keys(mapping: dict, keys: frozenset) -> None:
 
 def _keep_only_what_the_session_reads(environ: dict) -> None:
     """The handshake's environ without its request-only keys (the session and
-    Flask-SocketIO hold it for the connection's life)."""
+    Flask-SocketIO hold it for the connection's life), its text shared.
+
+    Most values are the same for every connection (the method, path, query,
+    protocol, host, a browser's headers) but each request parsed its own copy,
+    some 50 to 150 bytes each: `sys.intern` keeps one, for as long as any
+    connection holds it."""
     _drop_keys(environ, _REQUEST_ONLY_KEYS)
+    for key, value in environ.items():
+        if type(value) is str and key not in _OWN_VALUES:
+            environ[key] = sys.intern(value)
     environ["wsgi.input"] = _NO_BODY
 
 
