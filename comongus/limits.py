@@ -385,7 +385,7 @@ def close_silent_sessions(server, grace_seconds: float = 1.0) -> SilentSessionSw
     vanished client was found up to a whole timeout late. A sweep every
     `grace_seconds` over `eio.sockets` (public: `check_ping_timeout`) finds it
     within PING_INTERVAL + PING_TIMEOUT + `grace_seconds`. It starts with the
-    first session; the eventlet tuning stops it (its ping timers check each ping
+    first session; the eventlet tuning stops it (its ping rounds check each ping
     when its answer is due).
     """
     sweep = SilentSessionSweep(server, grace_seconds)

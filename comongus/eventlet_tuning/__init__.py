@@ -10,8 +10,9 @@ function it replaces and the invariants it keeps):
 - fair_websockets: WebSocket frames read a slice at a time and unmasked in C,
   in place of websocket_guard's watch under eventlet's own reader;
 - send_queues: a send queue that wakes writers in one batch and writes to an
-  idle WebSocket directly, and pings on hub timers (each ping checked when its
-  answer is due), in place of the stock ping sweep (limits.close_silent_sessions);
+  idle WebSocket directly, and pings in rounds on shared hub timers (each ping
+  checked when its answer is due), in place of the stock ping sweep
+  (limits.close_silent_sessions);
 - parked_websockets and connections: an idle upgraded WebSocket holds no task;
 - room_index: python-socketio's manager keeps each socket's rooms, so a
   disconnect no longer searches every room.
@@ -47,7 +48,7 @@ HOOKS = {
     "send_queue": (),  # send_queues.SendQueue: blocked writers woken in one batch
     "direct_write": ("send_queue",),  # a packet written to an idle WebSocket at once
     "broadcast_frames": ("direct_write",),  # a broadcast framed once for its recipients
-    "ping_timers": (),  # pings on hub timers, not a sleeping task per session
+    "ping_timers": (),  # pings in rounds on hub timers, not a sleeping task per session
     "parking": ("send_queue", "fair_reads"),  # an idle WebSocket holds no task
     "room_index": (),  # room_index: a disconnect leaves its rooms without a search
 }

@@ -411,7 +411,8 @@ def _check_pong(session) -> None:
 
 
 def ping_on_timers() -> None:
-    """Engine.IO's pings on hub timers, each checked when its answer is due.
+    """Engine.IO's pings in rounds on shared hub timers, each checked when its
+    answer is due.
 
     The change is made to Engine.IO's Socket class, so it holds for every server
     in the process: call this only where eventlet serves."""
