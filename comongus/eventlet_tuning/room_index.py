@@ -2,7 +2,9 @@
 
 Upstream: follows `socketio.base_manager.BaseManager.basic_disconnect`, and
 keeps an index beside its room table (`BaseManager.rooms`) through
-`basic_enter_room`, `basic_leave_room` and `get_rooms`.
+`basic_enter_room`, `basic_leave_room` and `get_rooms`; a socket's own room,
+which `pre_connect` enters, is listed by `get_participants` through bidict's
+private `_fwdm`.
 
 The manager keeps `rooms[namespace][room]`, sids by room, and nothing from a
 sid to its rooms. So a disconnect copies the namespace's whole room table and
@@ -14,8 +16,54 @@ wherever upstream enters or leaves one (a room closed leaves through
 `basic_leave_room` too), and a disconnect leaves exactly those rooms. A socket
 is in a few rooms (the namespace's, its own and a chat room), so they are kept
 as a tuple: a dict of three is about 180 bytes more, for every connection.
+
+A socket's own room has one member for its whole life, yet upstream makes it a
+`bidict` like any room: two dicts and an object, about 480 bytes. Here it is
+an `OwnRoom`, the same reads and writes on two slots (`get_participants` reads
+`_fwdm`; no one else may enter it, upstream checks).
 """
 from __future__ import annotations
+
+
+class OwnRoom:
+    """A socket's own room: the one sid in it, and that socket's Engine.IO sid."""
+
+    __slots__ = ("_sid", "_eio_sid")
+
+    def __init__(self) -> None:
+        self._sid = self._eio_sid = None
+
+    def __setitem__(self, sid, eio_sid) -> None:
+        if self._sid is not None and sid != self._sid:
+            raise ValueError("a socket's own room has one member")
+        self._sid, self._eio_sid = sid, eio_sid
+
+    def __delitem__(self, sid) -> None:
+        if sid is None or sid != self._sid:
+            raise KeyError(sid)
+        self._sid = self._eio_sid = None
+
+    def __getitem__(self, sid):
+        if sid is None or sid != self._sid:
+            raise KeyError(sid)
+        return self._eio_sid
+
+    def get(self, sid, default=None):
+        return self._eio_sid if sid is not None and sid == self._sid else default
+
+    def __contains__(self, sid) -> bool:
+        return sid is not None and sid == self._sid
+
+    def __len__(self) -> int:
+        return 0 if self._sid is None else 1
+
+    def __iter__(self):
+        return iter(() if self._sid is None else (self._sid,))
+
+    @property
+    def _fwdm(self) -> dict:
+        """bidict's forward mapping, which upstream copies to list a room."""
+        return {} if self._sid is None else {self._sid: self._eio_sid}
 
 
 class IndexedRooms:
@@ -24,6 +72,9 @@ class IndexedRooms:
     _rooms_of: dict[tuple[str, str], tuple]
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):
+        rooms = self.rooms.get(namespace)
+        if room == sid and rooms is not None and room not in rooms:
+            rooms[room] = OwnRoom()  # upstream puts the sid in it
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
         _enter(self._rooms_of, (namespace, sid), room)
 

@@ -84,6 +84,10 @@ FINGERPRINTED = [
     "socketio.base_manager.BaseManager.basic_leave_room",
     "socketio.base_manager.BaseManager.basic_close_room",
     "socketio.base_manager.BaseManager.get_rooms",
+    # a socket's own room (room_index.OwnRoom): where it is entered, and how a
+    # room's members are listed
+    "socketio.base_manager.BaseManager.pre_connect",
+    "socketio.base_manager.BaseManager.get_participants",
 ]
 
 FINGERPRINTS_FILE = Path(__file__).with_name("fingerprints.json")

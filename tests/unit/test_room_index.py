@@ -1,6 +1,7 @@
 """The tuning's room index keeps python-socketio's room table exactly as stock does:
 the same sequence of connects, joins, leaves, closed rooms and disconnects leaves
-both managers with the same rooms, and each socket with the same rooms."""
+both managers with the same rooms, each socket with the same rooms, and an emit
+to any room or socket with the same recipients."""
 from __future__ import annotations
 
 import warnings
@@ -9,6 +10,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's own deprecation notice
     import eventlet  # noqa: F401
 
+import pytest
 import socketio
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,7 +46,8 @@ def apply(manager, operation) -> None:
 
 
 def table(manager) -> dict:
-    return {namespace: {room: dict(members) for room, members in rooms.items()}
+    return {namespace: {room: {sid: members[sid] for sid in members}
+                        for room, members in rooms.items()}
             for namespace, rooms in manager.rooms.items()}
 
 
@@ -62,6 +65,19 @@ def test_the_indexed_manager_keeps_the_same_rooms_as_stock(sequence):
         for namespace in NAMESPACES:
             for sid in SIDS:
                 assert indexed.get_rooms(sid, namespace) == stock.get_rooms(sid, namespace)
+            for room in [*ROOMS, *SIDS, ROOMS[:2], [SIDS[0], ROOMS[0]]]:
+                assert sorted(indexed.get_participants(namespace, room)) == \
+                    sorted(stock.get_participants(namespace, room))
+
+
+def test_no_one_else_enters_a_socket_s_own_room():
+    manager = socketio.Manager()
+    index_rooms(manager)
+    for sid in ("s1", "s2"):
+        apply(manager, ("connect", sid, "lobby", "/"))
+    with pytest.raises(ValueError):
+        manager.basic_enter_room("s2", "/", "s1")
+    assert list(manager.get_participants("/", "s1")) == [("s1", "es1/")]
 
 
 def test_a_manager_that_already_has_rooms_is_indexed_with_them():
