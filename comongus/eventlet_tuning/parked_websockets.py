@@ -193,7 +193,17 @@ class ClosedOnce(RFC6455WebSocket):
     `close` returns at once; the session's end then closes the connection, and
     the first may find its socket closed when the send lock comes: there is
     then nothing left to shut down.
+
+    Its log context (for that shutdown error alone) is made when needed, from
+    the session's environ, not kept as text for every connection.
     """
+
+    @property
+    def log_context(self) -> str:
+        environ = self.environ
+        return (f"server={environ.get('HTTP_HOST')}/{environ.get('SCRIPT_NAME', '')}"
+                f"{environ.get('PATH_INFO', '')} client={environ.get('REMOTE_ADDR')}:"
+                f"{environ.get('REMOTE_PORT')}")
 
     def close(self, close_data=None) -> None:
         """eventlet's `RFC6455WebSocket.close`, skipping the shutdown of a closed socket."""
@@ -231,13 +241,17 @@ class ParkedWebSocket:
         self._upgrade_task = greenlet.getcurrent()
         self._eventlet_ws = innermost_websocket(ws)
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
+        _keep_only_what_the_session_reads(ws.environ)
         if type(self._eventlet_ws) is RFC6455WebSocket:
             self._eventlet_ws.__class__ = ClosedOnce
+            del self._eventlet_ws.__dict__["log_context"]  # ClosedOnce makes it
         if isinstance(self._eventlet_ws, RFC6455WebSocket):
             # Its frame iterator, unstarted, serves `wait`, which only the upgrade
             # from long-polling calls, before this; fair_websockets reads frames.
             del self._eventlet_ws.iterator
-        _keep_only_what_the_session_reads(ws.environ)
+            # The shared text of the environ, not the request's own copies.
+            self._eventlet_ws.path = ws.environ.get("PATH_INFO")
+            self._eventlet_ws.origin = ws.environ.get("HTTP_ORIGIN")
         _drop_copied_socket_methods(ws.socket)
 
     def _send_closing_frame(self, *args, **kwargs) -> None:

@@ -5,6 +5,7 @@ whole messages from tasks that write at once; its socket, without the methods it
 copied onto itself, still shuts down and closes."""
 from __future__ import annotations
 
+import errno
 import io
 import socket
 import warnings
@@ -157,3 +158,28 @@ def test_a_socket_without_its_copied_methods_still_shuts_down_and_closes():
     server_end.close()
     assert server_end.fileno() == -1
     client_end.close()
+
+
+def test_a_failed_shutdown_is_logged_with_the_client_it_was_for():
+    """ClosedOnce keeps no log context of its own; the line still says whose socket."""
+
+    class SocketThatFailsToShutDown:
+        def fileno(self):
+            return 7
+
+        def shutdown(self, how):
+            raise OSError(errno.EPIPE, "Broken pipe")
+
+        def close(self):
+            pass
+
+    errors = io.StringIO()
+    environ = {"wsgi.errors": errors, "HTTP_HOST": "chat.example:5000", "SCRIPT_NAME": "",
+               "PATH_INFO": "/socket.io/", "REMOTE_ADDR": "127.0.0.9", "REMOTE_PORT": "40123"}
+    ws = RFC6455WebSocket(SocketThatFailsToShutDown(), environ)
+    ws.__class__ = ClosedOnce
+    del ws.__dict__["log_context"]
+    ws._send_closing_frame = lambda **_: None
+    ws.close()
+    assert errors.getvalue() == ("server=chat.example:5000//socket.io/ client=127.0.0.9:40123 "
+                                 "socket shutdown error: [Errno 32] Broken pipe")
