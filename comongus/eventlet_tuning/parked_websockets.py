@@ -142,17 +142,19 @@ def _drop_keys(mapping: dict, keys: frozenset) -> None:
 
 def _keep_only_what_the_session_reads(environ: dict) -> None:
     """The handshake's environ without its request-only keys (the session and
-    Flask-SocketIO hold it for the connection's life), its text shared.
+    Flask-SocketIO hold it for the connection's life), its text shared, rebuilt
+    in place at its new size (a dict keeps its table when keys go).
 
-    Most values are the same for every connection (the method, path, query,
-    protocol, host, a browser's headers) but each request parsed its own copy,
-    some 50 to 150 bytes each: `sys.intern` keeps one, for as long as any
-    connection holds it."""
-    _drop_keys(environ, _REQUEST_ONLY_KEYS)
-    for key, value in environ.items():
-        if type(value) is str and key not in _OWN_VALUES:
-            environ[key] = sys.intern(value)
-    environ["wsgi.input"] = _NO_BODY
+    Most keys and values are the same for every connection (the method, path,
+    query, protocol, host, a browser's headers and their `HTTP_` names), but
+    each request parsed its own copy, some 50 to 150 bytes each: `sys.intern`
+    keeps one, for as long as any connection holds it."""
+    kept = {sys.intern(key): sys.intern(value)
+            if type(value) is str and key not in _OWN_VALUES else value
+            for key, value in environ.items() if key not in _REQUEST_ONLY_KEYS}
+    kept["wsgi.input"] = _NO_BODY
+    environ.clear()
+    environ.update(kept)
 
 
 # What GreenSocket.__init__ copies from its socket onto itself, "to save a
