@@ -23,8 +23,14 @@ import engineio
 from engineio.packet import MESSAGE, Packet
 from engineio.socket import Socket
 
-from comongus.eventlet_tuning.send_queues import (TICK_SECONDS, DueRounds, Empty, SendQueue,
-                                                  _DirectWrite, _pongs_due)
+from comongus.eventlet_tuning.send_queues import (
+    TICK_SECONDS,
+    DueRounds,
+    Empty,
+    SendQueue,
+    _DirectWrite,
+    _pongs_due,
+)
 
 
 def drain(queue, got, count):
