@@ -132,10 +132,9 @@ class SendLock(Semaphore):
         return super().acquire(blocking, timeout)
 
 
-def _drop_keys(mapping: dict, keys: frozenset) -> None:
-    """Drop `keys` from `mapping` in place (others hold it), rebuilding it: a dict
-    keeps its table's size when keys are popped."""
-    kept = {key: value for key, value in mapping.items() if key not in keys}
+def _rebuild(mapping: dict, kept: dict) -> None:
+    """Make `mapping` hold `kept` alone, in place (others hold it): a dict keeps
+    its table's size when keys are popped, one built afresh fits what it holds."""
     mapping.clear()
     mapping.update(kept)
 
@@ -143,7 +142,7 @@ def _drop_keys(mapping: dict, keys: frozenset) -> None:
 def _keep_only_what_the_session_reads(environ: dict) -> None:
     """The handshake's environ without its request-only keys (the session and
     Flask-SocketIO hold it for the connection's life), its text shared, rebuilt
-    in place at its new size (a dict keeps its table when keys go).
+    at its new size.
 
     Most keys and values are the same for every connection (the method, path,
     query, protocol, host, a browser's headers and their `HTTP_` names), but
@@ -153,8 +152,7 @@ def _keep_only_what_the_session_reads(environ: dict) -> None:
             if type(value) is str and key not in _OWN_VALUES else value
             for key, value in environ.items() if key not in _REQUEST_ONLY_KEYS}
     kept["wsgi.input"] = _NO_BODY
-    environ.clear()
-    environ.update(kept)
+    _rebuild(environ, kept)
 
 
 # What GreenSocket.__init__ copies from its socket onto itself, "to save a
@@ -168,7 +166,9 @@ _COPIED_SOCKET_METHODS = frozenset(("bind", "close", "getsockname", "listen", "s
 
 def _drop_copied_socket_methods(green_socket) -> None:
     if type(green_socket) is GreenSocket:
-        _drop_keys(vars(green_socket), _COPIED_SOCKET_METHODS)
+        attributes = vars(green_socket)
+        _rebuild(attributes, {name: value for name, value in attributes.items()
+                              if name not in _COPIED_SOCKET_METHODS})
 
 
 def lighten_websocket(ws) -> None:
@@ -199,6 +199,12 @@ class ClosedOnce(RFC6455WebSocket):
     Its log context (for that shutdown error alone) is made when needed, from
     the session's environ, not kept as text for every connection.
     """
+
+    @classmethod
+    def adopt(cls, ws: RFC6455WebSocket) -> None:
+        """Make eventlet's `ws` one, dropping the log context its `__init__` kept."""
+        ws.__class__ = cls
+        vars(ws).pop("log_context", None)
 
     @property
     def log_context(self) -> str:
@@ -245,8 +251,7 @@ class ParkedWebSocket:
         self._eventlet_ws._send_closing_frame = self._send_closing_frame
         _keep_only_what_the_session_reads(ws.environ)
         if type(self._eventlet_ws) is RFC6455WebSocket:
-            self._eventlet_ws.__class__ = ClosedOnce
-            del self._eventlet_ws.__dict__["log_context"]  # ClosedOnce makes it
+            ClosedOnce.adopt(self._eventlet_ws)
         if isinstance(self._eventlet_ws, RFC6455WebSocket):
             # Its frame iterator, unstarted, serves `wait`, which only the upgrade
             # from long-polling calls, before this; fair_websockets reads frames.

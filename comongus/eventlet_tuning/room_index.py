@@ -48,12 +48,6 @@ class OwnRoom:
             raise KeyError(sid)
         return self._eio_sid
 
-    def get(self, sid, default=None):
-        return self._eio_sid if sid is not None and sid == self._sid else default
-
-    def __contains__(self, sid) -> bool:
-        return sid is not None and sid == self._sid
-
     def __len__(self) -> int:
         return 0 if self._sid is None else 1
 

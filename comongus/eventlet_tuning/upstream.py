@@ -51,8 +51,8 @@ FINGERPRINTED = [
     "engineio.async_drivers.eventlet.WebSocketWSGI.__init__",
     "engineio.async_drivers.eventlet.WebSocketWSGI.__call__",
     # eventlet's WebSocket: the send lock and framing the direct write shares,
-    # the closing frame parked_websockets holds back, the close it copies, the
-    # handshake around it
+    # the closing frame parked_websockets holds back, the close it copies (and
+    # the log context `__init__` keeps for it), the handshake around it
     "eventlet.websocket.WebSocket.__init__",
     "eventlet.websocket.RFC6455WebSocket.__init__",
     "eventlet.websocket.RFC6455WebSocket._pack_message",
