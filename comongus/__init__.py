@@ -31,7 +31,7 @@ from . import (
 )
 from .config import load_config, socketio_async_mode
 from .extensions import cors, socketio
-from .incoming_packets import handle_packets_in_order, refuse_malformed_polling
+from .incoming_packets import ChatPacket, handle_packets_in_order, refuse_malformed_polling
 from .limits import (
     close_sessions_without_namespace,
     close_silent_sessions,
@@ -72,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
         json=packet_json,
+        serializer=ChatPacket,
         # Handlers only read the session (the owner's sign-in, at connect), so
         # Flask's own is enough; a copy of it kept for every connection is not.
         manage_session=False,

@@ -193,8 +193,10 @@ def test_a_sustained_flood_is_closed_after_the_window(servers, clients):
 
 @pytest.mark.parametrize("packet", ['42["typing",true,1,2]',
                                     '420["join",{"name":"Extra","room":"x"},"x"]',
-                                    '421["sendMessage","hi",{}]', '422["leave",null]'])
-def test_an_event_with_extra_arguments_closes_the_connection_with_one_warning(
+                                    '421["sendMessage","hi",{}]', '422["leave",null]',
+                                    '42[7,"hi"]', '42"sendMessage"', '42"s"',
+                                    '42{"0":"sendMessage"}', '42[]'])
+def test_an_event_with_extra_arguments_or_without_a_name_closes_the_connection_with_one_warning(
         servers, clients, packet):
     server = servers()
     bystander = clients(server.url)
