@@ -143,13 +143,13 @@ class ChatPacket(socketio_packet.Packet):
     """python-socketio's packet, for a chat that has no binary, refusing events
     no handler takes.
 
-    Decoding raises ValueError for an event that is not a list, whose name is not
-    a string or that carries more arguments than any handler takes (Flask-SocketIO would call the
-    handler and log a traceback). No payload is searched for binary parts before
-    it is sent: the chat has none (`websocket_guard.packet_refusal` refuses them
-    from clients), and the search walked every member list sent (2 % of the
-    server's CPU while thousands joined). Given as python-socketio's public
-    `serializer` option.
+    Decoding raises ValueError for an event that is not a list, whose name is
+    not a string or that carries more arguments than any handler takes
+    (Flask-SocketIO would call the handler and log a traceback, or ignore it).
+    No payload is searched for binary parts before it is sent: the chat has none
+    (`websocket_guard.packet_refusal` refuses them from clients), and the search
+    walked every member list sent (2 % of the server's CPU while thousands
+    joined). Given as python-socketio's public `serializer` option.
     """
 
     uses_binary_events = False
