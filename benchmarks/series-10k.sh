@@ -88,7 +88,7 @@ describe() { # scenario: sets TITLE, ON (the servers), OPTIONS and FIGURES
             TITLE="$CLIENTS clients joining $ROOMS rooms $how"
             OPTIONS=(--mode joinstorm --clients "$CLIENTS" --rooms "$ROOMS" --ramp "$ramp"
                 --join-timeout 600 --settle-max 120)
-            FIGURES=clients_joined,join_failed,all_joined_s,join_ack_p50_ms,join_ack_p99_ms,join_server_cpu_s,join_roomdata_mb,server_mem_per_conn_kb,disconnects,load_avg ;;
+            FIGURES=clients_joined,join_failed,all_joined_s,join_ack_p50_ms,join_ack_p99_ms,connect_join_p50_ms,connect_join_p99_ms,join_server_cpu_s,join_roomdata_mb,server_mem_per_conn_kb,disconnects,load_avg ;;
         idle)
             TITLE="$CLIENTS idle connections in $ROOMS rooms, held $IDLE_SECONDS s"
             OPTIONS=(--mode idle --clients "$CLIENTS" --rooms "$ROOMS" --duration "$IDLE_SECONDS"

@@ -16,9 +16,14 @@ import statistics
 import sys
 from pathlib import Path
 
+# The wait a visitor feels, from opening the connection to being in the room: the
+# load generator reports it in its connect phase, not among its figures.
+CONNECT_FIGURES = ("connect_join_p50_ms", "connect_join_p99_ms")
+
 
 def load_runs(folder: Path, scenario: str, server: str) -> list[dict]:
-    """Each run's JSON, its figures joined by `load_avg` where side-by-side.sh noted it."""
+    """Each run's JSON, its figures joined by `load_avg` where side-by-side.sh noted it
+    and by the connect phase's `CONNECT_FIGURES`."""
     runs = []
     for path in sorted(folder.glob(f"{scenario}.{server}.*.json"),
                        key=lambda path: int(path.stem.rsplit(".", 1)[1])):
@@ -26,6 +31,9 @@ def load_runs(folder: Path, scenario: str, server: str) -> list[dict]:
             run = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             run = {"error": f"unreadable: {error}", "figures": {}}
+        for figure in CONNECT_FIGURES:
+            if figure in run.get("connect", {}):
+                run.setdefault("figures", {})[figure] = run["connect"][figure]
         try:
             run.setdefault("figures", {})["load_avg"] = float(
                 path.with_suffix(".load").read_text())
