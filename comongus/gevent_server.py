@@ -22,6 +22,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from .extensions import socketio
 from .server_limits import (
+    ACCEPTS_PER_TURN,
     LISTEN_BACKLOG,
     OpenByAddress,
     RateLimitedLog,
@@ -125,8 +126,11 @@ class CappedServer(WSGIServer):
 
     A connection over its client's cap (`OpenByAddress`) gets a 503 and is closed.
     Out of handles, `SpareFileHandle` refuses the waiting connection (gevent would
-    log a traceback and pause accepting).
+    log a traceback and pause accepting). New connections wait their turn behind
+    those already open, as in serving.py: `ACCEPTS_PER_TURN` at each wake-up.
     """
+
+    max_accept = ACCEPTS_PER_TURN
 
     def __init__(self, listener, app, connections: int, per_address: int,
                  socket_timeout: float, handler_class: type[WSGIHandler]) -> None:

@@ -27,6 +27,9 @@ from .limits import client_key, queued_bytes
 log = logging.getLogger(__name__)
 
 LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
+# New connections taken before the connections already open get a turn: a crowd
+# arriving at once waits in the backlog, not in front of those already in.
+ACCEPTS_PER_TURN = 32
 DEFAULT_MAX_CONNECTIONS = 4096
 # Open files kept for what is not a connection: the database, log files, Redis,
 # the listening socket, the hub's own.

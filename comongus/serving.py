@@ -25,6 +25,7 @@ from flask import Flask
 
 from .extensions import socketio
 from .server_limits import (
+    ACCEPTS_PER_TURN,
     LISTEN_BACKLOG,
     OpenByAddress,
     RateLimitedLog,
@@ -205,13 +206,25 @@ def _return_freed_memory() -> None:
 class GuardedListener:
     """The listening socket, for eventlet's server loop: running out of file
     handles in `accept()` refuses that connection (`SpareFileHandle`) instead of
-    ending the loop, which raises any error of `accept()` but a few."""
+    ending the loop, which raises any error of `accept()` but a few.
+
+    eventlet's loop takes every connection waiting in the backlog before anything
+    else runs, and each one's handshake is then served before the packets of the
+    sessions already open: in a crowd arriving at once, those who are in wait
+    seconds for their join while newcomers are let in. After `ACCEPTS_PER_TURN`
+    the loop yields, so the others go first and the rest wait in the kernel's
+    backlog (gevent's `max_accept` does the same, with 100).
+    """
 
     def __init__(self, sock) -> None:
         self.sock = sock
         self.spare = SpareFileHandle()
+        self.accepted = 0
 
     def accept(self):
+        self.accepted += 1
+        if self.accepted % ACCEPTS_PER_TURN == 0:
+            eventlet.sleep(0)
         while True:
             try:
                 return self.sock.accept()
