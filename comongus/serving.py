@@ -213,7 +213,7 @@ class GuardedListener:
     sessions already open: in a crowd arriving at once, those who are in wait
     seconds for their join while newcomers are let in. After `ACCEPTS_PER_TURN`
     the loop yields, so the others go first and the rest wait in the kernel's
-    backlog (gevent's `max_accept` does the same, with 100).
+    backlog (gevent's `max_accept`, the same idea, is set to the same number).
     """
 
     def __init__(self, sock) -> None:

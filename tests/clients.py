@@ -9,7 +9,9 @@ behind nginx's `ip_hash` does.
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 from urllib.parse import urlparse
@@ -85,6 +87,14 @@ def engineio_websocket(url: str, source: str | None = None, **options):
         assert answer.startswith("42["), answer
         ws.before_connect.append(answer)
     return ws
+
+
+def upgrade_request(port: int) -> bytes:
+    """The HTTP request that opens an Engine.IO WebSocket, as a raw client sends it."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
 def read_events(ws, event: str, count: int, keep=lambda payload: True) -> list:

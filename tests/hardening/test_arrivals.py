@@ -7,19 +7,16 @@ many addresses) would be let in one handshake after another before the next
 message of someone already chatting. Here the server is held still (SIGSTOP)
 while the crowd connects from a hundred other addresses and sends its WebSocket
 upgrades, and the victim sends a message: when the server runs again, all of it
-is waiting at once. The victim's
-message must be acked before most of the crowd is let in, and then the whole
-crowd gets in.
+is waiting at once. The victim's message must be acked before most of the crowd
+is let in, and then the whole crowd gets in.
 """
 from __future__ import annotations
 
-import base64
 import json
-import os
 import resource
 import select
 
-from tests.clients import engineio_websocket, open_from
+from tests.clients import engineio_websocket, open_from, upgrade_request
 from tests.hardening.test_namespace_connect_timeout import held_still
 
 CROWD = [f"127.0.1.{host}" for host in range(1, 101) for _ in range(20)]
@@ -31,13 +28,6 @@ def ack(ws, number: int) -> list:
         if frame == "2":
             ws.send("3")
     return json.loads(frame[3:])
-
-
-def upgrade_request(port: int) -> bytes:
-    key = base64.b64encode(os.urandom(16)).decode()
-    return (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
 def answered(sockets) -> int:

@@ -6,7 +6,6 @@ of the raw attacks are crafted by hand (`frame`), as a hostile client would.
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
@@ -17,7 +16,7 @@ import pytest
 import requests
 import websocket
 
-from tests.clients import engineio_websocket, open_from
+from tests.clients import engineio_websocket, open_from, upgrade_request
 
 ATTACKER = "127.0.0.2"
 MIB = 1024 * 1024
@@ -43,11 +42,7 @@ def frame(opcode: int, payload: bytes = b"", final: bool = True) -> bytes:
 def raw_upgrade(server) -> socket.socket:
     """An upgraded Engine.IO WebSocket from the attacker's address, its open packet read."""
     sock = open_from(ATTACKER, server.port, timeout=5)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-                  f"Host: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(upgrade_request(server.port))
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(4096)
