@@ -97,6 +97,21 @@ def upgrade_request(port: int) -> bytes:
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
+def next_packet(ws, prefix: str) -> str:
+    """The next frame that starts with `prefix`, heartbeats answered; "" once closed."""
+    import websocket
+
+    while True:
+        try:
+            frame = ws.recv()
+        except (websocket.WebSocketConnectionClosedException, OSError):
+            return ""
+        if frame == "2":
+            ws.send("3")
+        elif not frame or frame == "1" or frame.startswith(prefix):
+            return frame
+
+
 def read_events(ws, event: str, count: int, keep=lambda payload: True) -> list:
     """The next `count` payloads of `event` that `keep` accepts, on a raw connection."""
     found = []

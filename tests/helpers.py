@@ -46,6 +46,16 @@ def missing_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextmanager
+def held_still(server: ServerProcess) -> Iterator[None]:
+    """The server process gets no CPU: a hub so busy it reads and handles nothing."""
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+
+
 def close_databases(app) -> None:
     """Close an app's database connections, so a long run on PostgreSQL never holds
     more than one test's worth of them."""

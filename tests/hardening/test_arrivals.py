@@ -16,18 +16,10 @@ import json
 import resource
 import select
 
-from tests.clients import engineio_websocket, open_from, upgrade_request
-from tests.hardening.test_namespace_connect_timeout import held_still
+from tests.clients import engineio_websocket, next_packet, open_from, upgrade_request
+from tests.helpers import held_still
 
 CROWD = [f"127.0.1.{host}" for host in range(1, 101) for _ in range(20)]
-
-
-def ack(ws, number: int) -> list:
-    """The answer to the victim's event `number`, other frames passed over."""
-    while not (frame := ws.recv()).startswith(f"43{number}"):
-        if frame == "2":
-            ws.send("3")
-    return json.loads(frame[3:])
 
 
 def answered(sockets) -> int:
@@ -44,7 +36,7 @@ def test_a_crowd_arriving_at_once_waits_behind_those_already_in(servers):
     server = servers()
     victim = engineio_websocket(server.url, timeout=30)
     victim.send('420["join",{"name":"Vic","room":"hall"}]')
-    assert ack(victim, 0)[0] is None
+    assert json.loads(next_packet(victim, "430")[3:])[0] is None
     crowd = []
     try:
         with held_still(server):
@@ -52,7 +44,7 @@ def test_a_crowd_arriving_at_once_waits_behind_those_already_in(servers):
                 crowd.append(open_from(address, server.port, timeout=30))
                 crowd[-1].sendall(upgrade_request(server.port))
             victim.send('421["sendMessage","still here"]')
-        error, message = ack(victim, 1)
+        error, message = json.loads(next_packet(victim, "431")[3:])
         let_in_before = answered(crowd)
         assert error is None and message["text"] == "still here"
         assert let_in_before < len(crowd) // 2, (

@@ -10,10 +10,7 @@ closed, and the log says it sent nothing.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import threading
 import time
 
@@ -21,19 +18,10 @@ import pytest
 import requests
 import websocket
 
-from tests.helpers import wait_for
+from tests.clients import next_packet
+from tests.helpers import held_still, wait_for
 
 TIMEOUT = 3.0  # NAMESPACE_CONNECT_TIMEOUT of these servers
-
-
-@contextlib.contextmanager
-def held_still(server):
-    """The server process gets no CPU: a hub so busy it reads and handles nothing."""
-    os.kill(server.process.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
 
 
 def engineio_session(url: str):
@@ -42,19 +30,6 @@ def engineio_session(url: str):
         url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=15)
     assert ws.recv().startswith("0{")
     return ws
-
-
-def next_packet(ws, prefix: str) -> str:
-    """The next frame that starts with `prefix`, heartbeats answered; "" once closed."""
-    while True:
-        try:
-            frame = ws.recv()
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            return ""
-        if frame == "2":
-            ws.send("3")
-        elif not frame or frame == "1" or frame.startswith(prefix):
-            return frame
 
 
 class PollingSession:
